@@ -1,0 +1,3 @@
+module github.com/mplsdp/mplsdp
+
+go 1.26
