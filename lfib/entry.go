@@ -43,11 +43,11 @@ func (m MAC) String() string {
 
 // NextHop is an adjacency: where a frame leaves and the Ethernet header it leaves with.
 // Port is the dataplane's port number (not an ifindex); VLAN 0 sends the frame untagged.
+// The source MAC is the port's own, so it is not repeated here.
 type NextHop struct {
 	Port uint16
 	VLAN uint16
 	Dst  MAC
-	Src  MAC
 }
 
 // Path is one way out of an entry: an adjacency and, for swap and push, the outgoing

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-var nh1 = NextHop{Port: 1, Dst: MAC{2, 0, 0, 0, 0, 1}, Src: MAC{2, 0, 0, 0, 0, 0xa}}
-var nh2 = NextHop{Port: 2, VLAN: 100, Dst: MAC{2, 0, 0, 0, 0, 2}, Src: MAC{2, 0, 0, 0, 0, 0xb}}
+var nh1 = NextHop{Port: 1, Dst: MAC{2, 0, 0, 0, 0, 1}}
+var nh2 = NextHop{Port: 2, VLAN: 100, Dst: MAC{2, 0, 0, 0, 0, 2}}
 
 func mustPath(t testing.TB, nh NextHop, labels ...Label) Path {
 	t.Helper()

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+# mplsdp: make help lists the targets.
+
+GO        ?= go
+FUZZTIME  ?= 2m
+BENCHTIME ?= 1s
+PKGS      := ./...
+
+.PHONY: all build generate test bench fuzz lint demo clean help deps
+
+all: build test ## build everything and run the tests
+
+build: ## compile every package and command
+	$(GO) build $(PKGS)
+
+deps: ## fetch the Go modules the build and tests need (Go itself must be installed)
+	$(GO) mod download
+
+generate: ## regenerate packet vectors (and, once it exists, the bpf2go output)
+	$(GO) generate ./...
+
+test: deps ## vet, then run every test (race detector on), then every benchmark once
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime=1x -benchmem $(PKGS)
+
+bench: deps ## run the benchmarks (BENCHTIME=1s by default) and print ns/op and allocs
+	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -benchmem $(PKGS)
+
+fuzz: deps ## run every fuzz target for FUZZTIME (default 2m) each
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint: deps ## gofmt, go vet and staticcheck (a pinned Go tool dependency)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+demo: ## the namespaced PE-P-PE demo (not built yet)
+	@echo "make demo: not built yet (it comes with the daemon, issue 5)"; exit 1
+
+clean: ## remove build and test output
+	$(GO) clean -testcache
+	rm -rf bin
+
+help: ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
