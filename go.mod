@@ -2,11 +2,13 @@ module github.com/mplsdp/mplsdp
 
 go 1.26.0
 
-require github.com/gaissmai/bart v0.30.0
+require (
+	github.com/gaissmai/bart v0.30.0
+	github.com/google/gopacket v1.1.19
+)
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
-	github.com/google/gopacket v1.1.19 // indirect
 	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect

@@ -87,16 +87,19 @@
 //
 // # Flow hash
 //
-// Used only when an entry or tunnel has more than one path; index = h % paths. h is FNV-1a
-// over 32-bit words: h = 2166136261; for each word w: h = (h ^ w) * 16777619 (uint32).
-// The words, in order:
+// Used only when an entry or tunnel has more than one path; index = mix(h) % paths, where
+// h is FNV-1a over 32-bit words (h = 2166136261; for each word w: h = (h ^ w) * 16777619,
+// uint32) and mix is MurmurHash3's finaliser (h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13;
+// h *= 0xc2b2ae35; h ^= h >> 16), without which the low bits of h, all that % 2, 4 or 8
+// looks at, would depend on the low bits of each word alone. The hash is always of the
+// frame as received, also when a popped packet is pushed again. The words, in order:
 //   - an MPLS frame whose stack (as received) holds an entropy label indicator that is not
 //     the last entry: the entropy label's 20-bit value, alone;
 //   - otherwise the 20-bit label values of the received stack, top first, through the
 //     bottom entry; then, if the payload after the bottom entry is IP (version nibble 4
 //     or 6 and the fixed header present):
 //   - IPv4: source, destination (big-endian words), protocol; then for TCP (6) or UDP (17)
-//     with fragment offset 0 and MF clear and 4 bytes present after the header:
+//     with fragment offset 0 and MF clear, IHL >= 5 and 4 bytes present after the header:
 //     sourceport<<16 | destport;
 //   - IPv6: source (4 words), destination (4 words), next header; then for TCP or UDP
 //     with 4 bytes present after the fixed header: sourceport<<16 | destport.

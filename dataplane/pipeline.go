@@ -144,7 +144,7 @@ func (w *Worker) fromCustomer(p *Packet) Verdict {
 		return drop(ReasonTTLExpired)
 	}
 	setIPTTL(ip, v6, ttl-1)
-	return w.routeIP(p, id, p.Off+l2.Len, ipLen, v6)
+	return w.routeIP(p, nil, id, p.Off+l2.Len, ipLen, v6)
 }
 
 // isND reports whether an IPv6 packet is neighbour or router discovery or a redirect
@@ -207,7 +207,7 @@ func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) Verdict {
 	} else {
 		h := header.IPv4(ip)
 		dst, src, proto = netip.AddrFrom4(h.Dst()), netip.AddrFrom4(h.Src()), h.Protocol()
-		if !h.Fragment() {
+		if h.FragmentOffset() == 0 {
 			l4 = ip[h.HeaderLen():]
 		}
 	}
@@ -224,8 +224,9 @@ func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) Verdict {
 }
 
 // routeIP looks up the IP packet at Buf[ipOff:ipOff+ipLen], whose TTL is already the
-// outgoing one, in VRF id and sends it.
-func (w *Worker) routeIP(p *Packet, id vrf.ID, ipOff, ipLen int, v6 bool) Verdict {
+// outgoing one, in VRF id and sends it. st is the label stack it arrived with, nil for a
+// frame from a CE: the flow hash is of the frame as received.
+func (w *Worker) routeIP(p *Packet, st *stack, id vrf.ID, ipOff, ipLen int, v6 bool) Verdict {
 	ip := p.Buf[ipOff : ipOff+ipLen]
 	var nh vrf.NextHop
 	var ok bool
@@ -246,7 +247,13 @@ func (w *Worker) routeIP(p *Packet, id vrf.ID, ipOff, ipLen int, v6 bool) Verdic
 	}
 	path := &tun.Paths[0]
 	if len(tun.Paths) > 1 {
-		path = &tun.Paths[hashIP(fnvOffset, ip)%uint32(len(tun.Paths))]
+		var h uint32
+		if st != nil {
+			h = st.hash(p.Buf)
+		} else {
+			h = hashIP(fnvOffset, ip)
+		}
+		path = &tun.Paths[pathIndex(h, len(tun.Paths))]
 	}
 	n := int(path.NLabels)
 	start := ipOff - header.LSELen*(n+1)
@@ -397,7 +404,7 @@ func (w *Worker) pick(p *Packet, st *stack, paths []lfib.Path) *lfib.Path {
 	if len(paths) == 1 {
 		return &paths[0]
 	}
-	return &paths[st.hash(p.Buf)%uint32(len(paths))]
+	return &paths[pathIndex(st.hash(p.Buf), len(paths))]
 }
 
 func (w *Worker) swap(p *Packet, st *stack, top int, in lfib.LSE, path *lfib.Path) Verdict {
@@ -474,7 +481,7 @@ func (w *Worker) popToIP(p *Packet, st *stack, ipOff int, poppedTTL uint8, v6 bo
 	}
 	setIPTTL(ip, v6, base-1)
 	if len(paths) == 0 {
-		return w.routeIP(p, id, ipOff, ipLen, v6)
+		return w.routeIP(p, st, id, ipOff, ipLen, v6)
 	}
 	return w.emit(p, ipOff, ipOff+ipLen, &w.pick(p, st, paths).NextHop, ipEtherType(v6))
 }
@@ -486,6 +493,16 @@ const (
 )
 
 func fnv(h, w uint32) uint32 { return (h ^ w) * fnvPrime }
+
+// pathIndex mixes h (MurmurHash3's finaliser) and reduces it to one of n paths.
+func pathIndex(h uint32, n int) int {
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return int(h % uint32(n))
+}
 
 // hash is the flow hash of the stack as received and the payload under it.
 func (st *stack) hash(buf []byte) uint32 {

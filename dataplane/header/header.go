@@ -141,6 +141,10 @@ func (b IPv4) Dst() [4]byte     { return [4]byte(b[ipv4Dst : ipv4Dst+4]) }
 // that it carries no transport ports or not all of them.
 func (b IPv4) Fragment() bool { return binary.BigEndian.Uint16(b[ipv4Flags:])&0x3fff != 0 }
 
+// FragmentOffset is the fragment offset in 8-byte units; 0 for the first fragment, which
+// carries the transport header.
+func (b IPv4) FragmentOffset() uint16 { return binary.BigEndian.Uint16(b[ipv4Flags:]) & 0x1fff }
+
 // SetTTL writes the TTL and updates the checksum incrementally (RFC 1624 eqn. 3).
 func (b IPv4) SetTTL(ttl uint8) {
 	old := binary.BigEndian.Uint16(b[ipv4TTL:])

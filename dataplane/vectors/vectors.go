@@ -6,6 +6,8 @@
 package vectors
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -28,13 +30,17 @@ type Fixture struct {
 	Routes       []Route      `json:"routes"`
 	Tunnels      []Tunnel     `json:"tunnels"`
 	Labels       []LabelEntry `json:"labels"`
+
+	// MaxStackDepth is the label stack depth the vectors assume (dataplane.MaxStackDepth);
+	// zero when the file does not say.
+	MaxStackDepth int `json:"max_stack_depth,omitempty"`
 }
 
 // Port is one interface of the router.
 type Port struct {
 	ID   uint16 `json:"id"`
 	Name string `json:"name"`
-	Role string `json:"role"` // "core", "ce" or "global"
+	Role string `json:"role"` // "core", "ce", "global", or "none" (no role: every frame to the kernel)
 	MAC  string `json:"mac"`
 	MTU  int    `json:"mtu"`
 }
@@ -106,6 +112,33 @@ type Vector struct {
 	Reason  string `json:"reason,omitempty"`   // drop reason (DESIGN.md names)
 	OutPort string `json:"out_port,omitempty"` // forward: egress port name
 	Out     string `json:"out,omitempty"`      // forward and kernel: the frame that leaves, hex
+	Note    string `json:"note,omitempty"`     // the rule of dataplane/doc.go the vector exercises
+}
+
+// Frames decodes the vector's input frame and, when present, its expected output frame.
+func (v *Vector) Frames() (in, out []byte, err error) {
+	if in, err = hex.DecodeString(v.In); err != nil {
+		return nil, nil, fmt.Errorf("vector %s: in: %w", v.Name, err)
+	}
+	if v.Out != "" {
+		if out, err = hex.DecodeString(v.Out); err != nil {
+			return nil, nil, fmt.Errorf("vector %s: out: %w", v.Name, err)
+		}
+	}
+	return in, out, nil
+}
+
+// Marshal encodes f the way the committed files are written: indented JSON with a
+// final newline, the same bytes for the same File.
+func (f *File) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Load reads a vectors file.
