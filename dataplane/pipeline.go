@@ -59,9 +59,7 @@ func (w *Worker) Forward(pkts []Packet, verdicts []Verdict) {
 	w.End()
 }
 
-var (
-	verdictKernel = Verdict{Action: ActionKernel}
-)
+var verdictKernel = Verdict{Action: ActionKernel}
 
 func drop(r Reason) Verdict { return Verdict{Action: ActionDrop, Reason: r} }
 
@@ -132,7 +130,7 @@ func (w *Worker) fromCustomer(p *Packet) Verdict {
 	}
 	ip := l3[:ipLen]
 	if w.cfg.Infra != nil {
-		if v := w.infraACL(p.Port, l2.VLAN, ip, v6); v.Action != ActionForward {
+		if v, hit := w.infraACL(p.Port, l2.VLAN, ip, v6); hit {
 			return v
 		}
 	}
@@ -196,8 +194,8 @@ func precedence(ip []byte, v6 bool) uint8 {
 const bgpPort = 179
 
 // infraACL drops packets to the router or the core, except BGP from the binding's CE
-// peer, which goes to the kernel. It returns a forward verdict to mean "not matched".
-func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) Verdict {
+// peer, which goes to the kernel. hit is false for a packet it lets through.
+func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) (v Verdict, hit bool) {
 	var dst, src netip.Addr
 	var proto uint8
 	var l4 []byte
@@ -212,15 +210,15 @@ func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) Verdict {
 		}
 	}
 	if !w.cfg.Infra.Lookup(dst) {
-		return Verdict{Action: ActionForward}
+		return v, false
 	}
 	if proto == header.ProtoTCP && len(l4) >= 4 {
 		sport, dport := binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
 		if (sport == bgpPort || dport == bgpPort) && w.vrfs.IsPeer(port, vlan, src) {
-			return verdictKernel
+			return verdictKernel, true
 		}
 	}
-	return drop(ReasonInfraACL)
+	return drop(ReasonInfraACL), true
 }
 
 // routeIP looks up the IP packet at Buf[ipOff:ipOff+ipLen], whose TTL is already the

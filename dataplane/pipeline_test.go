@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -147,6 +148,49 @@ func benchFrames(b *testing.B, r *dataplane.Router, port uint16, frames [][]byte
 func BenchmarkSwap(b *testing.B) {
 	r, _ := benchRouter(b, 0)
 	benchFrames(b, r, pCore0, [][]byte{udp4(b, [4]byte{198, 51, 100, 1}, 100)}, dataplane.ActionForward)
+}
+
+// BenchmarkSwapChurn is BenchmarkSwap while the controller rewrites other labels at
+// 100k updates/s (100 per millisecond), with 100k labels installed.
+func BenchmarkSwapChurn(b *testing.B) {
+	r, _ := benchRouter(b, 0)
+	e := lfib.Entry{Op: lfib.OpSwap, Paths: []lfib.Path{{NextHop: lfib.NextHop{Port: pCore1}, Labels: [lfib.MaxPush]lfib.Label{500}, NLabels: 1}}}
+	var bt lfib.Batch
+	for l := lfib.Label(1000); l < 101000; l++ {
+		bt.SetLabel(l, e)
+	}
+	if err := r.LFIB.Commit(&bt); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		n, l := 0, lfib.Label(1000)
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			case <-tick.C:
+			}
+			bt.Reset()
+			for range 100 {
+				l = 1000 + (l-1000+7919)%100000
+				e.Paths[0].Labels[0] = l
+				bt.SetLabel(l, e)
+			}
+			if err := r.LFIB.Commit(&bt); err != nil {
+				panic(err)
+			}
+			n += 100
+		}
+	}()
+	start := time.Now()
+	benchFrames(b, r, pCore0, [][]byte{udp4(b, [4]byte{198, 51, 100, 1}, 100)}, dataplane.ActionForward)
+	close(stop)
+	b.ReportMetric(float64(<-done)/time.Since(start).Seconds(), "updates/s")
 }
 
 func BenchmarkPopPHP(b *testing.B) {
