@@ -142,7 +142,8 @@ func (w *Worker) fromCustomer(p *Packet) Verdict {
 		return drop(ReasonTTLExpired)
 	}
 	setIPTTL(ip, v6, ttl-1)
-	return w.routeIP(p, nil, id, p.Off+l2.Len, ipLen, v6)
+	ipOff := p.Off + l2.Len
+	return w.routeIP(p, stack{off: ipOff, end: ipOff + ipLen}, id, ipOff, ipLen, v6)
 }
 
 // isND reports whether an IPv6 packet is neighbour or router discovery or a redirect
@@ -222,9 +223,9 @@ func (w *Worker) infraACL(port, vlan uint16, ip []byte, v6 bool) (v Verdict, hit
 }
 
 // routeIP looks up the IP packet at Buf[ipOff:ipOff+ipLen], whose TTL is already the
-// outgoing one, in VRF id and sends it. st is the label stack it arrived with, nil for a
-// frame from a CE: the flow hash is of the frame as received.
-func (w *Worker) routeIP(p *Packet, st *stack, id vrf.ID, ipOff, ipLen int, v6 bool) Verdict {
+// outgoing one, in VRF id and sends it. st is the label stack it arrived with (none, for
+// a frame from a CE): the flow hash is of the frame as received.
+func (w *Worker) routeIP(p *Packet, st stack, id vrf.ID, ipOff, ipLen int, v6 bool) Verdict {
 	ip := p.Buf[ipOff : ipOff+ipLen]
 	var nh vrf.NextHop
 	var ok bool
@@ -245,13 +246,7 @@ func (w *Worker) routeIP(p *Packet, st *stack, id vrf.ID, ipOff, ipLen int, v6 b
 	}
 	path := &tun.Paths[0]
 	if len(tun.Paths) > 1 {
-		var h uint32
-		if st != nil {
-			h = st.hash(p.Buf)
-		} else {
-			h = hashIP(fnvOffset, ip)
-		}
-		path = &tun.Paths[pathIndex(h, len(tun.Paths))]
+		path = &tun.Paths[pathIndex(st.hash(p.Buf), len(tun.Paths))]
 	}
 	n := int(path.NLabels)
 	start := ipOff - header.LSELen*(n+1)
@@ -298,14 +293,14 @@ func (w *Worker) emit(p *Packet, start, end int, nh *lfib.NextHop, etherType uin
 }
 
 // stack locates the label stack in the buffer; entries are read from there, as they are
-// needed, rather than copied.
+// needed, rather than copied. It is passed by value so that it stays in registers.
 type stack struct {
 	n   int // entries through the one with S=1
 	off int // of the top entry in Buf
 	end int // of the frame in Buf
 }
 
-func (st *stack) lse(buf []byte, i int) lfib.LSE { return header.LSE(buf[st.off+header.LSELen*i:]) }
+func (st stack) lse(buf []byte, i int) lfib.LSE { return header.LSE(buf[st.off+header.LSELen*i:]) }
 
 // fromCore handles core ports (doc.go "Core ports").
 func (w *Worker) fromCore(p *Packet) Verdict {
@@ -338,10 +333,10 @@ func (w *Worker) fromCore(p *Packet) Verdict {
 		switch l := e.Label(); {
 		case l == lfib.LabelIPv4ExplicitNull || l == lfib.LabelIPv6ExplicitNull:
 			if e.BoS() {
-				return w.popToIP(p, &st, top+header.LSELen, e.TTL(), l == lfib.LabelIPv6ExplicitNull, vrf.Global, nil)
+				return w.popToIP(p, st, top+header.LSELen, e.TTL(), l == lfib.LabelIPv6ExplicitNull, vrf.Global, nil)
 			}
 			if uniform {
-				w.copyTTL(p, &st, i+1, e.TTL())
+				w.copyTTL(p, st, i+1, e.TTL())
 			}
 			continue
 		case l == lfib.LabelRouterAlert:
@@ -356,10 +351,10 @@ func (w *Worker) fromCore(p *Packet) Verdict {
 				if pay >= st.end {
 					return drop(ReasonMalformed)
 				}
-				return w.popToIP(p, &st, pay, e.TTL(), p.Buf[pay]>>4 == 6, vrf.Global, nil)
+				return w.popToIP(p, st, pay, e.TTL(), p.Buf[pay]>>4 == 6, vrf.Global, nil)
 			}
 			if uniform {
-				w.copyTTL(p, &st, i+1, e.TTL())
+				w.copyTTL(p, st, i+1, e.TTL())
 			}
 			continue
 		case l.Reserved():
@@ -374,9 +369,9 @@ func (w *Worker) fromCore(p *Packet) Verdict {
 		}
 		switch ent.Op {
 		case lfib.OpSwap:
-			return w.swap(p, &st, top, e, w.pick(p, &st, ent.Paths))
+			return w.swap(p, st, top, e, w.pick(p, st, ent.Paths))
 		case lfib.OpPop:
-			return w.pop(p, &st, top, e, w.pick(p, &st, ent.Paths))
+			return w.pop(p, st, top, e, w.pick(p, st, ent.Paths))
 		case lfib.OpPopToVRF, lfib.OpPopToNextHop:
 			if !e.BoS() {
 				return drop(ReasonMalformed)
@@ -385,7 +380,7 @@ func (w *Worker) fromCore(p *Packet) Verdict {
 			if pay >= st.end {
 				return drop(ReasonMalformed)
 			}
-			return w.popToIP(p, &st, pay, e.TTL(), p.Buf[pay]>>4 == 6, vrf.ID(ent.VRF), ent.Paths)
+			return w.popToIP(p, st, pay, e.TTL(), p.Buf[pay]>>4 == 6, vrf.ID(ent.VRF), ent.Paths)
 		}
 		return drop(ReasonNoLabel)
 	}
@@ -394,18 +389,18 @@ func (w *Worker) fromCore(p *Packet) Verdict {
 
 // copyTTL writes ttl into stack entry i (uniform mode, after popping a label that was
 // not a hop of its own).
-func (w *Worker) copyTTL(p *Packet, st *stack, i int, ttl uint8) {
+func (w *Worker) copyTTL(p *Packet, st stack, i int, ttl uint8) {
 	header.PutLSE(p.Buf[st.off+header.LSELen*i:], st.lse(p.Buf, i).WithTTL(ttl))
 }
 
-func (w *Worker) pick(p *Packet, st *stack, paths []lfib.Path) *lfib.Path {
+func (w *Worker) pick(p *Packet, st stack, paths []lfib.Path) *lfib.Path {
 	if len(paths) == 1 {
 		return &paths[0]
 	}
 	return &paths[pathIndex(st.hash(p.Buf), len(paths))]
 }
 
-func (w *Worker) swap(p *Packet, st *stack, top int, in lfib.LSE, path *lfib.Path) Verdict {
+func (w *Worker) swap(p *Packet, st stack, top int, in lfib.LSE, path *lfib.Path) Verdict {
 	out := path.Labels[:path.NLabels]
 	start := top + header.LSELen - header.LSELen*len(out)
 	if start < 0 {
@@ -427,7 +422,7 @@ func (w *Worker) swap(p *Packet, st *stack, top int, in lfib.LSE, path *lfib.Pat
 	return w.emit(p, start, st.end, &path.NextHop, header.EtherTypeMPLS)
 }
 
-func (w *Worker) pop(p *Packet, st *stack, top int, in lfib.LSE, path *lfib.Path) Verdict {
+func (w *Worker) pop(p *Packet, st stack, top int, in lfib.LSE, path *lfib.Path) Verdict {
 	next := top + header.LSELen
 	uniform := w.cfg.TTLMode == TTLUniform
 	if !in.BoS() {
@@ -460,7 +455,7 @@ func (w *Worker) pop(p *Packet, st *stack, top int, in lfib.LSE, path *lfib.Path
 // popToIP forwards the IP packet at Buf[ipOff:] that a popped label (TTL poppedTTL)
 // carried: into a CE next hop picked from paths, or by lookup in VRF id when paths is
 // empty. v6 is what the label or the payload says the packet is.
-func (w *Worker) popToIP(p *Packet, st *stack, ipOff int, poppedTTL uint8, v6 bool, id vrf.ID, paths []lfib.Path) Verdict {
+func (w *Worker) popToIP(p *Packet, st stack, ipOff int, poppedTTL uint8, v6 bool, id vrf.ID, paths []lfib.Path) Verdict {
 	b := p.Buf[ipOff:st.end]
 	if len(b) == 0 || (b[0]>>4 == 6) != v6 {
 		return drop(ReasonMalformed)
@@ -503,7 +498,7 @@ func pathIndex(h uint32, n int) int {
 }
 
 // hash is the flow hash of the stack as received and the payload under it.
-func (st *stack) hash(buf []byte) uint32 {
+func (st stack) hash(buf []byte) uint32 {
 	for i := 0; i < st.n-1; i++ {
 		if st.lse(buf, i).Label() == lfib.LabelEntropyIndicator {
 			return fnv(fnvOffset, uint32(st.lse(buf, i+1).Label()))

@@ -163,11 +163,13 @@ func BenchmarkSwapChurn(b *testing.B) {
 		b.Fatal(err)
 	}
 	stop := make(chan struct{})
-	done := make(chan int)
+	done := make(chan int64)
+	start := time.Now()
 	go func() {
+		// Every millisecond, as many changes as it takes to keep up with 100k/s.
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
-		n, l := 0, lfib.Label(1000)
+		n, l := int64(0), lfib.Label(1000)
 		for {
 			select {
 			case <-stop:
@@ -176,7 +178,7 @@ func BenchmarkSwapChurn(b *testing.B) {
 			case <-tick.C:
 			}
 			bt.Reset()
-			for range 100 {
+			for due := time.Since(start).Microseconds()/10 - n; due > 0; due-- {
 				l = 1000 + (l-1000+7919)%100000
 				e.Paths[0].Labels[0] = l
 				bt.SetLabel(l, e)
@@ -184,10 +186,9 @@ func BenchmarkSwapChurn(b *testing.B) {
 			if err := r.LFIB.Commit(&bt); err != nil {
 				panic(err)
 			}
-			n += 100
+			n += int64(bt.Len())
 		}
 	}()
-	start := time.Now()
 	benchFrames(b, r, pCore0, [][]byte{udp4(b, [4]byte{198, 51, 100, 1}, 100)}, dataplane.ActionForward)
 	close(stop)
 	b.ReportMetric(float64(<-done)/time.Since(start).Seconds(), "updates/s")
@@ -271,11 +272,23 @@ func FuzzPipeline(f *testing.F) {
 		f.Add(uint8(core), false, seed)
 		f.Add(uint8(ce), true, seed)
 	}
+	pipe, err := vf.Fixture.Config("pipe")
+	if err != nil {
+		f.Fatal(err)
+	}
+	uni, err := vf.Fixture.Config("uniform")
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The fuzz function runs sequentially within a process, so one worker serves all.
+	w := r.NewWorker()
+	defer w.Close()
 	f.Fuzz(func(t *testing.T, port uint8, uniform bool, frame []byte) {
-		cfg, _ := vf.Fixture.Config(map[bool]string{false: "pipe", true: "uniform"}[uniform])
+		cfg := pipe
+		if uniform {
+			cfg = uni
+		}
 		r.SetConfig(cfg)
-		w := r.NewWorker()
-		defer w.Close()
 		buf := make([]byte, dataplane.Headroom+len(frame))
 		copy(buf[dataplane.Headroom:], frame)
 		p := dataplane.Packet{Buf: buf, Off: dataplane.Headroom, Len: len(frame), Port: uint16(port)}
