@@ -6,7 +6,7 @@ FUZZTIME  ?= 2m
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build generate test bench fuzz lint demo clean help deps
+.PHONY: all build generate clang test bench fuzz lint demo clean help deps
 
 all: build test ## build everything and run the tests
 
@@ -16,8 +16,15 @@ build: ## compile every package and command
 deps: ## fetch the Go modules the build and tests need (Go itself must be installed)
 	$(GO) mod download
 
-generate: ## regenerate packet vectors (and, once it exists, the bpf2go output)
-	$(GO) generate ./...
+# clang for BPF needs the multiarch include dir for <asm/types.h>.
+BPF_CFLAGS ?= -O2 -g -Wall -Werror -I/usr/include/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+
+generate: clang ## regenerate the bpf2go output (bpf/) and the packet vectors (testdata/)
+	BPF2GO_CFLAGS="$(BPF_CFLAGS)" $(GO) generate ./...
+
+clang: ## install clang, llvm and the libbpf headers if missing (Debian)
+	@command -v clang >/dev/null && test -f /usr/include/bpf/bpf_helpers.h || \
+	  { apt-get update && apt-get install -y clang llvm libbpf-dev linux-libc-dev; }
 
 test: deps ## vet, then run every test (race detector on), then every benchmark once
 	$(GO) vet $(PKGS)

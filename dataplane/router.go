@@ -83,10 +83,11 @@ func ParseTTLMode(s string) (TTLMode, error) {
 // Port is one interface as the pipeline sees it. The source MAC of every frame sent on
 // the port is MAC.
 type Port struct {
-	Name string
-	Role Role
-	MTU  uint16 // largest L3 packet sent, Ethernet header and tag not counted
-	MAC  lfib.MAC
+	Name    string
+	Role    Role
+	MTU     uint16 // largest L3 packet sent, Ethernet header and tag not counted
+	MAC     lfib.MAC
+	Ifindex uint32 // the Linux interface, for engines that attach to one; 0 if none
 }
 
 // Config is the router-wide state that is not a table. It is published whole and never
