@@ -138,7 +138,7 @@ GLOBAL __u32 g_route_ip(struct xdp_md *ctx, struct ipsend *s)
 			break;
 		em.push.lse[i] = MAKE_LSE(path->labels[i], ip->tc, 0, ttl);
 	}
-	em.push.lse[nl & MAX_PUSH] = MAKE_LSE(vpn, ip->tc, 1, ttl);
+	em.push.lse[nl & (PUSH_SLOTS - 1)] = MAKE_LSE(vpn, ip->tc, 1, ttl);
 	em.push.n = nl + 1;
 	emit_path(&em, path);
 	em.etype = ETH_P_MPLS_BE;

@@ -17,10 +17,12 @@
 #define V_ACTION(v) ((v) >> 16)
 #define V_ARG(v) ((v)&0xffff)
 
-/* Outgoing label stack entries, host order, top first. */
+/* Outgoing label stack entries, host order, top first: at most MAX_PUSH + 1 used; the
+ * array is a power of two so that an index can be masked for the verifier. */
+#define PUSH_SLOTS 8
 struct push {
 	__u32 n;
-	__u32 lse[MAX_PUSH + 1];
+	__u32 lse[PUSH_SLOTS];
 };
 
 /* reframe makes the frame [Ethernet header for (port, vlan, dst)][push->lse...][the
