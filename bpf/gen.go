@@ -5,5 +5,5 @@
 // clang). `make generate` rebuilds them.
 package bpf
 
-//go:generate go tool bpf2go -go-package bpf -target bpfel -type cfg -type port -type path -type lfib_entry -type binding_key -type binding -type route4_key -type route6_key -type nexthop -type infra4_key -type infra6_key -type port_counters Mplsdp mplsdp.c -- -I./include
+//go:generate go tool bpf2go -go-package bpf -target bpfel -type port -type path -type lfib_entry -type binding_key -type binding -type route4_key -type route6_key -type nexthop -type infra4_key -type infra6_key -type port_counters Mplsdp mplsdp.c -- -I./include
 //go:generate sh -c "sha256sum mplsdp.c include/*.h > sources.sha256"

@@ -30,6 +30,8 @@ struct emit {
 	__u16 port;
 	__u16 vlan;
 	__u8 dst[6];
+	__u8 src[6];
+	__u16 mtu;
 	__be16 etype;
 	struct push push;
 };
@@ -54,14 +56,16 @@ GLOBAL __u32 g_reframe(struct xdp_md *ctx, struct emit *em)
 {
 	if (!ctx || !em)
 		return V_DROP(R_MALFORMED);
-	return reframe(ctx, em->start, em->end, &em->push, em->port, em->vlan, em->dst, em->etype);
+	return reframe(ctx, em->start, em->end, &em->push, em->port, em->vlan, em->dst, em->src, em->mtu, em->etype);
 }
 
 INLINE void emit_path(struct emit *em, struct path *p)
 {
 	em->port = p->port;
 	em->vlan = p->vlan;
+	em->mtu = p->mtu;
 	__builtin_memcpy(em->dst, p->dst, 6);
+	__builtin_memcpy(em->src, p->src, 6);
 }
 
 /* pick chooses one of an entry's paths by the flow hash. */
@@ -118,7 +122,9 @@ GLOBAL __u32 g_route_ip(struct xdp_md *ctx, struct ipsend *s)
 	if (!nh->tunnel) {
 		em.port = nh->port;
 		em.vlan = nh->vlan;
+		em.mtu = nh->mtu;
 		__builtin_memcpy(em.dst, nh->dst, 6);
+		__builtin_memcpy(em.src, nh->src, 6);
 		em.etype = ip->v6 ? ETH_P_IPV6_BE : ETH_P_IPV4_BE;
 		return g_reframe(ctx, &em);
 	}
@@ -467,16 +473,17 @@ GLOBAL __u32 g_from_core(struct xdp_md *ctx, __u32 ttl_mode)
 SEC("xdp")
 int mplsdp_xdp(struct xdp_md *ctx)
 {
-	__u32 in_port;
+	struct port *pi;
 	if (test_mode) {
-		in_port = test_port;
+		__u32 tp = test_port;
+		pi = bpf_map_lookup_elem(&ports, &tp);
 	} else {
 		__u32 ifindex = ctx->ingress_ifindex;
-		__u32 *p = bpf_map_lookup_elem(&ifindex_ports, &ifindex);
-		if (!p)
-			return XDP_PASS;
-		in_port = *p;
+		pi = bpf_map_lookup_elem(&ifindex_ports, &ifindex);
 	}
+	if (!pi)
+		return XDP_PASS; /* not a port of ours: no counter to count it under */
+	__u32 in_port = pi->port;
 	if (in_port >= MAX_PORTS)
 		return XDP_PASS;
 	struct port_counters *ic = bpf_map_lookup_elem(&counters, &in_port);
@@ -485,20 +492,13 @@ int mplsdp_xdp(struct xdp_md *ctx)
 	ic->rx_packets++;
 	ic->rx_bytes += ctx->data_end - ctx->data;
 
-	__u32 zero = 0, ttl_mode = TTL_PIPE, punt = 0;
-	struct cfg *cfg = bpf_map_lookup_elem(&config, &zero);
-	if (cfg) {
-		ttl_mode = cfg->ttl_mode;
-		punt = cfg->punt_ttl_expired;
-	}
-	struct port *pi = bpf_map_lookup_elem(&ports, &in_port);
 	__u32 v;
-	if (!pi || pi->role == ROLE_NONE)
-		v = V_KERNEL;
-	else if (pi->role == ROLE_CORE)
-		v = g_from_core(ctx, ttl_mode);
+	if (pi->role == ROLE_CORE)
+		v = g_from_core(ctx, pi->ttl_mode);
+	else if (pi->role == ROLE_CE || pi->role == ROLE_GLOBAL)
+		v = g_from_customer(ctx, in_port, pi->role, pi->ttl_mode, pi->punt_ttl_expired);
 	else
-		v = g_from_customer(ctx, in_port, pi->role, ttl_mode, punt);
+		v = V_KERNEL;
 
 	switch (V_ACTION(v)) {
 	case A_FORWARD: {

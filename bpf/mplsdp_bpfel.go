@@ -26,13 +26,6 @@ type MplsdpBindingKey struct {
 	Vlan uint16
 }
 
-type MplsdpCfg struct {
-	_              structs.HostLayout
-	TtlMode        uint8
-	PuntTtlExpired uint8
-	Pad            uint16
-}
-
 type MplsdpInfra4Key struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -61,6 +54,8 @@ type MplsdpNexthop struct {
 	Port     uint16
 	Vlan     uint16
 	Dst      [6]uint8
+	Src      [6]uint8
+	Mtu      uint16
 	Pad      uint16
 }
 
@@ -69,19 +64,21 @@ type MplsdpPath struct {
 	Port    uint16
 	Vlan    uint16
 	Dst     [6]uint8
+	Src     [6]uint8
+	Mtu     uint16
 	Nlabels uint8
-	Pad     uint8
+	Pad     [3]uint8
+	_       [2]byte
 	Labels  [4]uint32
 }
 
 type MplsdpPort struct {
-	_       structs.HostLayout
-	Ifindex uint32
-	Mtu     uint16
-	Role    uint8
-	Pad0    uint8
-	Mac     [6]uint8
-	Pad1    uint16
+	_              structs.HostLayout
+	Port           uint32
+	Role           uint8
+	TtlMode        uint8
+	PuntTtlExpired uint8
+	Pad            uint8
 }
 
 type MplsdpPortCounters struct {
@@ -113,7 +110,6 @@ type MplsdpRoute6Key struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	MplsdpMapBindings     = "bindings"
-	MplsdpMapConfig       = "config"
 	MplsdpMapCounters     = "counters"
 	MplsdpMapIfindexPorts = "ifindex_ports"
 	MplsdpMapInfra4       = "infra4"
@@ -179,7 +175,6 @@ type MplsdpProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type MplsdpMapSpecs struct {
 	Bindings     *ebpf.MapSpec `ebpf:"bindings"`
-	Config       *ebpf.MapSpec `ebpf:"config"`
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	IfindexPorts *ebpf.MapSpec `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.MapSpec `ebpf:"infra4"`
@@ -221,7 +216,6 @@ func (o *MplsdpObjects) Close() error {
 // It can be passed to LoadMplsdpObjects or ebpf.CollectionSpec.LoadAndAssign.
 type MplsdpMaps struct {
 	Bindings     *ebpf.Map `ebpf:"bindings"`
-	Config       *ebpf.Map `ebpf:"config"`
 	Counters     *ebpf.Map `ebpf:"counters"`
 	IfindexPorts *ebpf.Map `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.Map `ebpf:"infra4"`
@@ -237,7 +231,6 @@ type MplsdpMaps struct {
 func (m *MplsdpMaps) Close() error {
 	return _MplsdpClose(
 		m.Bindings,
-		m.Config,
 		m.Counters,
 		m.IfindexPorts,
 		m.Infra4,

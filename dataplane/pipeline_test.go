@@ -5,114 +5,38 @@ package dataplane_test
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"math/rand/v2"
-	"net"
-	"net/netip"
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 
+	"github.com/mplsdp/mplsdp/bench/benchrouter"
 	"github.com/mplsdp/mplsdp/dataplane"
 	"github.com/mplsdp/mplsdp/dataplane/header"
 	"github.com/mplsdp/mplsdp/lfib"
-	"github.com/mplsdp/mplsdp/vrf"
 )
 
-// Ports of the benchmark router.
 const (
-	pCore0 = 0
-	pCore1 = 1
-	pCE    = 2
+	pCore0 = benchrouter.PortCore0
+	pCore1 = benchrouter.PortCore1
+	pCE    = benchrouter.PortCE
 )
 
-var (
-	macCE    = net.HardwareAddr{0x02, 0, 0, 0, 0xce, 1}
-	macPeer  = net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
-	macRoute = net.HardwareAddr{0x02, 0, 0, 0, 0x0e, 1}
-)
-
-// benchRouter is a PE/P with a swap (100), a PHP pop (101) and a pop-to-VRF (102) label,
-// and VRF 1 on the CE port holding `routes` random IPv4 routes to a remote PE plus
-// 192.0.2.0/24 at the CE. It returns the router and destinations covered by the routes.
 func benchRouter(tb testing.TB, routes int) (*dataplane.Router, [][4]byte) {
 	tb.Helper()
-	cfg := &dataplane.Config{}
-	for i, name := range []string{"core0", "core1", "ce"} {
-		role := dataplane.RoleCore
-		if i == pCE {
-			role = dataplane.RoleCE
-		}
-		cfg.Ports[i] = dataplane.Port{Name: name, Role: role, MTU: 1500, MAC: lfib.MAC{2, 0, 0, 0, 0, byte(i)}}
-	}
-	lf := lfib.New()
-	toCore1 := lfib.NextHop{Port: pCore1, Dst: lfib.MAC(macPeer)}
-	var b lfib.Batch
-	b.SetLabel(100, lfib.Entry{Op: lfib.OpSwap, Paths: []lfib.Path{{NextHop: toCore1, Labels: [lfib.MaxPush]lfib.Label{200}, NLabels: 1}}})
-	b.SetLabel(101, lfib.Entry{Op: lfib.OpPop, Paths: []lfib.Path{{NextHop: toCore1}}})
-	b.SetLabel(102, lfib.Entry{Op: lfib.OpPopToVRF, VRF: 1})
-	b.SetTunnel(1, lfib.Entry{Op: lfib.OpPush, Paths: []lfib.Path{{NextHop: lfib.NextHop{Port: pCore0, Dst: lfib.MAC(macPeer)}, Labels: [lfib.MaxPush]lfib.Label{300}, NLabels: 1}}})
-	if err := lf.Commit(&b); err != nil {
-		tb.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	dsts := make([][4]byte, 0, 4096)
-	vrfs := vrf.New()
-	err := vrfs.Update(func(tx *vrf.Txn) error {
-		if _, err := tx.AddVRF(vrf.Config{Name: "a", ID: 1}); err != nil {
-			return err
-		}
-		if err := tx.Bind(vrf.Binding{Port: pCE, VRF: 1}); err != nil {
-			return err
-		}
-		local := vrf.NextHop{Local: lfib.NextHop{Port: pCE, Dst: lfib.MAC(macCE)}}
-		if err := tx.AddRoute(1, netip.MustParsePrefix("192.0.2.0/24"), local); err != nil {
-			return err
-		}
-		for i := 0; i < routes; i++ {
-			var a [4]byte
-			binary.BigEndian.PutUint32(a[:], rng.Uint32()|0x0100_0000)
-			bits := 16 + rng.IntN(17)
-			p := netip.PrefixFrom(netip.AddrFrom4(a), bits).Masked()
-			if err := tx.AddRoute(1, p, vrf.NextHop{Tunnel: 1, VPNLabel: lfib.Label(16 + i%1000)}); err != nil {
-				return err
-			}
-			if len(dsts) < cap(dsts) && (i%(routes/cap(dsts)+1) == 0) {
-				dsts = append(dsts, a)
-			}
-		}
-		return nil
-	})
+	r, dsts, err := benchrouter.Router(routes)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return dataplane.NewRouter(lf, vrfs, cfg), dsts
+	return r, dsts
 }
 
-func serialize(tb testing.TB, ls ...gopacket.SerializableLayer) []byte {
+func udp4(tb testing.TB, dst [4]byte, labels ...uint32) []byte {
 	tb.Helper()
-	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+	f, err := benchrouter.UDP4(dst, labels...)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return buf.Bytes()
-}
-
-// udp4 is an Ethernet frame carrying a 64-byte-payload UDP packet, optionally labelled.
-func udp4(tb testing.TB, dst [4]byte, labels ...uint32) []byte {
-	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IP{192, 0, 2, 10}, DstIP: net.IP(dst[:])}
-	udp := &layers.UDP{SrcPort: 4000, DstPort: 5000}
-	udp.SetNetworkLayerForChecksum(ip)
-	et := layers.EthernetTypeIPv4
-	if len(labels) > 0 {
-		et = layers.EthernetTypeMPLSUnicast
-	}
-	ls := []gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: macRoute, DstMAC: macCE, EthernetType: et}}
-	for i, l := range labels {
-		ls = append(ls, &layers.MPLS{Label: l, TTL: 64, StackBottom: i == len(labels)-1})
-	}
-	return serialize(tb, append(ls, ip, udp, gopacket.Payload(make([]byte, 64)))...)
+	return f
 }
 
 // benchFrames runs frames through a worker in batches of 64, restoring each frame

@@ -9,16 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include "structs.h"
 
-/* key 0 -> struct config */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cfg);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} config SEC(".maps");
-
-/* port number -> struct port */
+/* port number -> struct port; read only in test mode */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_PORTS);
@@ -27,12 +18,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ports SEC(".maps");
 
-/* ingress ifindex -> port number */
+/* ingress ifindex -> struct port */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_PORTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ifindex_ports SEC(".maps");
 

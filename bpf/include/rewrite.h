@@ -25,20 +25,18 @@ struct push {
 	__u32 lse[PUSH_SLOTS];
 };
 
-/* reframe makes the frame [Ethernet header for (port, vlan, dst)][push->lse...][the
- * current frame's bytes start..end), checking the egress MTU first. Bytes before start
- * (old headers, popped labels) and after end (padding) are dropped. */
+/* reframe makes the frame [Ethernet header (dst, src, vlan)][push->lse...][the current
+ * frame's bytes start..end), checking the egress MTU first. Bytes before start (old
+ * headers, popped labels) and after end (padding) are dropped. */
 INLINE __u32 reframe(struct xdp_md *ctx, __u32 start, __u32 end_off, struct push *push, __u16 port, __u16 vlan,
-		     const __u8 *dst, __be16 etype)
+		     const __u8 *dst, const __u8 *src, __u16 mtu, __be16 etype)
 {
-	__u32 pkey = port;
-	struct port *out = bpf_map_lookup_elem(&ports, &pkey);
-	if (!out)
+	if (port >= MAX_PORTS)
 		return V_DROP(R_NO_ROUTE);
 	__u32 npush = push ? push->n : 0;
 	if (npush > MAX_PUSH + 1)
 		return V_DROP(R_MALFORMED);
-	if (end_off < start || end_off - start + npush * LSE_LEN > out->mtu)
+	if (end_off < start || end_off - start + npush * LSE_LEN > mtu)
 		return V_DROP(R_MTU_EXCEEDED);
 
 	__u32 flen = ctx->data_end - ctx->data;
@@ -62,7 +60,7 @@ INLINE __u32 reframe(struct xdp_md *ctx, __u32 start, __u32 end_off, struct push
 		return V_DROP(R_MALFORMED);
 	__u8 *eth = data;
 	__builtin_memcpy(eth, dst, 6);
-	__builtin_memcpy(eth + 6, out->mac, 6);
+	__builtin_memcpy(eth + 6, src, 6);
 	if (vlan) {
 		if (data + ETH_HLEN + VLAN_HLEN > end)
 			return V_DROP(R_MALFORMED);

@@ -6,21 +6,15 @@
 #include <linux/types.h>
 #include "consts.h"
 
-/* Router-wide settings (config map, key 0). */
-struct cfg {
+/* What the program needs of an ingress port, found by ifindex (ifindex_ports) or, in
+ * test mode, by port number (ports). The router-wide TTL settings ride along, so that a
+ * packet costs one hash lookup before its own headers. */
+struct port {
+	__u32 port; /* port number */
+	__u8 role;  /* ROLE_* */
 	__u8 ttl_mode; /* TTL_PIPE or TTL_UNIFORM */
 	__u8 punt_ttl_expired; /* CE packets with TTL <= 1 go to the kernel */
-	__u16 _pad;
-};
-
-/* One port (ports map, key: port number). */
-struct port {
-	__u32 ifindex;
-	__u16 mtu; /* largest L3 packet sent */
-	__u8 role; /* ROLE_* */
-	__u8 _pad0;
-	__u8 mac[6]; /* source MAC of frames sent here */
-	__u16 _pad1;
+	__u8 _pad;
 };
 
 /* One way out of an LFIB entry or tunnel: lfib.Path. */
@@ -28,8 +22,10 @@ struct path {
 	__u16 port;
 	__u16 vlan; /* 0: untagged */
 	__u8 dst[6];
+	__u8 src[6]; /* the egress port's MAC, copied here to spare a lookup per packet */
+	__u16 mtu;   /* the egress port's MTU, likewise */
 	__u8 nlabels;
-	__u8 _pad;
+	__u8 _pad[3];
 	__u32 labels[MAX_PUSH]; /* outgoing labels, top first */
 };
 
@@ -70,11 +66,13 @@ struct route6_key {
 
 /* A route's next hop: vrf.NextHop. */
 struct nexthop {
-	__u32 tunnel; /* 0: local next hop (port, vlan, dst) */
+	__u32 tunnel; /* 0: local next hop (port, vlan, dst, src, mtu) */
 	__u32 vpn_label;
 	__u16 port;
 	__u16 vlan;
 	__u8 dst[6];
+	__u8 src[6]; /* the egress port's MAC */
+	__u16 mtu;   /* the egress port's MTU */
 	__u16 _pad;
 };
 
