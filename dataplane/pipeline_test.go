@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/mplsdp/mplsdp/bench/benchrouter"
 	"github.com/mplsdp/mplsdp/dataplane"
 	"github.com/mplsdp/mplsdp/dataplane/header"
