@@ -31,7 +31,8 @@ func TestGeneratedUpToDate(t *testing.T) {
 		recorded[name] = sum
 	}
 	names, _ := filepath.Glob("include/*.h")
-	names = append(names, "mplsdp.c")
+	cs, _ := filepath.Glob("*.c")
+	names = append(names, cs...)
 	for _, n := range names {
 		b, err := os.ReadFile(n)
 		if err != nil {
