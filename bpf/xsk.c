@@ -53,10 +53,12 @@ struct {
 	__type(value, struct port_counters);
 } xsk_counters SEC(".maps");
 
-/* rx queue index -> AF_XDP socket */
+/* port * MAX_QUEUES + rx queue index -> AF_XDP socket: one program serves every port,
+ * and queue numbers repeat across interfaces. */
+#define MAX_QUEUES 64
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 64);
+	__uint(max_entries, MAX_PORTS * MAX_QUEUES);
 	__type(key, __u32);
 	__type(value, __u32);
 } xsks SEC(".maps");
@@ -187,8 +189,13 @@ int mplsdp_xsk(struct xdp_md *ctx)
 		c = classify_customer(ctx, pi);
 	else
 		c = TO_KERNEL;
-	if (c == TO_SOCKET)
-		return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+	if (c == TO_SOCKET) {
+		__u32 q = ctx->rx_queue_index;
+		if (q >= MAX_QUEUES || in_port >= MAX_PORTS)
+			return XDP_PASS;
+		/* No socket on the queue: the kernel gets the frame, as without this program. */
+		return bpf_redirect_map(&xsks, in_port * MAX_QUEUES + q, XDP_PASS);
+	}
 
 	struct port_counters *pc = bpf_map_lookup_elem(&xsk_counters, &in_port);
 	if (pc) {
