@@ -43,6 +43,11 @@ type Options struct {
 	// test_port variable (SetTestPort) and a forward returns XDP_REDIRECT without the
 	// devmap, for Program.Run. tx_ports is then never written.
 	TestMode bool
+	// MapsOnly keeps Sync to what a classifier in front of another engine needs:
+	// ports (ifindex_ports, ports), bindings, the infrastructure ACL and the counters. No
+	// labels, tunnels, routes or devmap entries are written, and the forwarding program
+	// is never attached. The AF_XDP engine's program (bpf/xsk.c) runs on these maps.
+	MapsOnly bool
 	// MaxLabels and MaxRoutes4 override the capacity of the labels and routes4 maps;
 	// 0 keeps the program's defaults. A pinned map of another size is not reused: Load
 	// fails, naming the difference.
@@ -82,6 +87,7 @@ type Engine struct {
 	pinPath  string
 	skb      bool
 	testMode bool
+	mapsOnly bool
 
 	prog     *ebpf.Program
 	maps     map[string]*ebpf.Map // every map, by name (data sections too when loaded)
@@ -169,6 +175,7 @@ func Load(opts Options) (*Engine, error) {
 		pinPath:  opts.PinPath,
 		skb:      opts.SKBMode,
 		testMode: opts.TestMode,
+		mapsOnly: opts.MapsOnly,
 		prog:     coll.Programs[bpf.MplsdpProgMplsdpXdp],
 		maps:     coll.Maps,
 		counters: coll.Maps[bpf.MplsdpMapCounters],
@@ -183,7 +190,7 @@ func Load(opts Options) (*Engine, error) {
 	if e.prog == nil {
 		return fail(fmt.Errorf("xdp: program %s missing from the collection", bpf.MplsdpProgMplsdpXdp))
 	}
-	e.tables = newTables(e.maps, e.testMode)
+	e.tables = newTables(e.maps, e.testMode || e.mapsOnly)
 	if e.pinPath != "" {
 		// Reused maps still hold what an earlier run wrote.
 		if err := e.tables.load(); err != nil {
@@ -260,6 +267,7 @@ func AdoptWith(opts Options) (*Engine, error) {
 		pinPath:  opts.PinPath,
 		skb:      opts.SKBMode,
 		testMode: opts.TestMode,
+		mapsOnly: opts.MapsOnly,
 		maps:     make(map[string]*ebpf.Map),
 		links:    make(map[int]link.Link),
 	}
@@ -311,7 +319,7 @@ func AdoptWith(opts Options) (*Engine, error) {
 		}
 		e.links[ifindex] = l
 	}
-	e.tables = newTables(e.maps, e.testMode)
+	e.tables = newTables(e.maps, e.testMode || e.mapsOnly)
 	if err := e.tables.load(); err != nil {
 		return fail(fmt.Errorf("xdp: %w", err))
 	}
@@ -367,6 +375,9 @@ func (e *Engine) Attach(ifindex int) error {
 	defer e.life.RUnlock()
 	if e.closed {
 		return errClosed
+	}
+	if e.mapsOnly {
+		return errors.New("xdp: loaded with MapsOnly: the forwarding program is not attached")
 	}
 	if _, ok := e.links[ifindex]; ok {
 		return fmt.Errorf("xdp: ifindex %d: already attached", ifindex)

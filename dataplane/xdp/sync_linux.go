@@ -103,8 +103,10 @@ func (e *Engine) Sync(r *dataplane.Router) error {
 	}
 
 	labels, tunnels := t.labels.diff(), t.tunnels.diff()
-	if err := wantLFIB(cfg, r.LFIB, labels, tunnels); err != nil {
-		return err
+	if !e.mapsOnly {
+		if err := wantLFIB(cfg, r.LFIB, labels, tunnels); err != nil {
+			return err
+		}
 	}
 
 	snap := r.VRFs.Load()
@@ -120,6 +122,9 @@ func (e *Engine) Sync(r *dataplane.Router) error {
 	}
 	routes4, routes6 := t.routes4.diff(), t.routes6.diff()
 	for _, c := range snap.VRFs() {
+		if e.mapsOnly {
+			break
+		}
 		for p, nh := range snap.Routes(c.ID) {
 			v, err := nexthop(cfg, nh)
 			if err != nil {
