@@ -51,7 +51,7 @@ const (
 
 // Lab is the built network and the routers' tables.
 type Lab struct {
-	Topo                             *topo.Topology
+	Topo                                *topo.Topology
 	CEA1, CEB1, PE1, P, PE2, CEA2, CEB2 *topo.Node
 	// Routers are the three routers' state, ready for an engine.
 	PE1Router, PRouter, PE2Router *dataplane.Router
@@ -75,12 +75,12 @@ func Build(tp *topo.Topology) (*Lab, error) {
 	}
 	var links [6][2]*topo.Iface
 	for i, k := range []struct {
-		a     *topo.Node
-		aIf   string
-		aMAC  net.HardwareAddr
-		b     *topo.Node
-		bIf   string
-		bMAC  net.HardwareAddr
+		a    *topo.Node
+		aIf  string
+		aMAC net.HardwareAddr
+		b    *topo.Node
+		bIf  string
+		bMAC net.HardwareAddr
 	}{
 		{l.CEA1, "eth0", mac(1, 1), l.PE1, "a1", mac(3, 1)},
 		{l.CEB1, "eth0", mac(2, 1), l.PE1, "b1", mac(3, 2)},
