@@ -136,7 +136,7 @@ func Start(r *dataplane.Router, opts Options) (e *Engine, err error) {
 		if err := xsks.Put(uint32(int(pq.port)*maxQueues+pq.queue), uint32(s.FD())); err != nil {
 			return nil, fmt.Errorf("afxdp: port %d queue %d: register socket: %w", pq.port, pq.queue, err)
 		}
-		w := newWorker(e, s, pq.port, opts.Bare)
+		w := newWorker(e, s, pq.port)
 		w.idx = len(e.workers)
 		e.workers = append(e.workers, w)
 		if pq.queue == 0 {
@@ -164,6 +164,11 @@ func Start(r *dataplane.Router, opts Options) (e *Engine, err error) {
 		w.out = make([][]xsk.Desc, len(e.workers))
 		for i := range w.out {
 			w.out[i] = make([]xsk.Desc, 0, batchSize)
+		}
+		if out, ok := opts.Bare[w.port]; ok {
+			if w.bare = e.byPort[out]; w.bare == nil {
+				return nil, fmt.Errorf("afxdp: bare forwarding from port %d to port %d, which has no socket", w.port, out)
+			}
 		}
 	}
 	for _, w := range e.workers {
@@ -205,7 +210,8 @@ type EngineStats struct {
 	// KernelUnreachable: frames the pipeline wanted handed to the kernel that the
 	// classifier had sent to userspace, from where they cannot go up the stack.
 	KernelUnreachable uint64
-	// TxFull: frames dropped because a TX ring or a worker's inbox was full.
+	// TxFull: frames dropped because the egress port's TX ring was full or the port
+	// has no socket.
 	TxFull uint64
 	// Sockets are the kernel's statistics of every socket (XDP_STATISTICS), summed.
 	Sockets xsk.Stats
@@ -261,6 +267,6 @@ func (e *Engine) teardown() error {
 	return errors.Join(errs...)
 }
 
-// idleWait is how long an idle worker sleeps in poll before it looks at its inbox and
-// the stop flag again.
-const idleWait = 200 * time.Microsecond
+// idleWait bounds an idle worker's sleep in poll (which counts in milliseconds), so
+// that it sees the stop flag.
+const idleWait = time.Millisecond

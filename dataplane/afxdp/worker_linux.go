@@ -3,6 +3,7 @@
 package afxdp
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -13,10 +14,12 @@ import (
 const (
 	frameSize = 2048
 	batchSize = 64
-	// inboxCap bounds the frames one worker may hold for another's TX ring.
-	inboxCap = 4 * batchSize
-	// fillTarget is how many frames a worker keeps posted in its fill ring.
+	// fillTarget is how many frames a worker keeps posted in its fill ring; the rest of
+	// what it holds goes back to the pool, so a port that only transmits strands none.
 	fillTarget = 1024
+	// idleSpins is how many empty loops a worker makes before it sleeps in poll: waking
+	// a sleeper costs the sender more than a short spin costs the receiver.
+	idleSpins = 64
 )
 
 // framePool holds the UMEM frames no socket owns, by chunk address. Workers take and
@@ -51,55 +54,49 @@ func (p *framePool) give(src []uint64) {
 	p.mu.Unlock()
 }
 
-// inbox carries descriptors from other workers to the one that owns a TX ring. The
-// owner swaps the slices under the lock once per loop.
-type inbox struct {
-	mu    sync.Mutex
-	descs []xsk.Desc
-}
-
 // worker runs one socket: receive a batch, run the pipeline on it in place in the UMEM,
-// post forwards to the egress port's TX ring (its own, or another worker's through that
-// worker's inbox), recycle completions and drops into the fill ring.
+// post forwards to the egress port's TX ring, recycle completions and drops into the
+// fill ring.
 //
-// Thread contract: everything but the inbox and the atomic counters belongs to the
-// worker's goroutine.
+// Thread contract: the RX side (fill ring, RX ring, free frames, pipeline worker)
+// belongs to the worker's goroutine. The TX side (TX ring, completion ring) is shared:
+// any worker forwarding to this port posts there, holding txMu, once per batch; an
+// AF_XDP socket's two sides are independent (xsk.Socket's contract).
 type worker struct {
 	e    *Engine
 	sock *xsk.Socket
 	port uint16
 	dp   *dataplane.Worker
-	bare map[uint16]uint16
+	bare *worker // Options.Bare: every frame goes out this worker's port untouched
 
 	rx       []xsk.Desc
 	pkts     []dataplane.Packet
 	verdicts []dataplane.Verdict
-	tx       []xsk.Desc   // for this worker's TX ring
-	out      [][]xsk.Desc // for the other workers, by index; flushed once per batch
+	out      [][]xsk.Desc // forwards, by egress worker index; flushed once per batch
 	idx      int          // this worker's index in Engine.workers
 	free     []uint64     // frames this worker holds for its fill ring
-	comp     []uint64
-	in       inbox
-	inTx     []xsk.Desc // the inbox's descriptors, swapped out
+	inFill   int          // frames posted to the fill ring and not yet received
+	dropped  int          // frames dropped this batch for want of TX room
+
+	txMu   sync.Mutex // guards the TX and completion rings and comp
+	comp   []uint64
+	txDone []uint64 // completed frames, handed to the RX side under txMu
 
 	kernelUnreachable atomic.Uint64
 	txFull            atomic.Uint64
 }
 
-func newWorker(e *Engine, s *xsk.Socket, port uint16, bare map[uint16]uint16) *worker {
-	w := &worker{
-		e: e, sock: s, port: port, bare: bare,
+func newWorker(e *Engine, s *xsk.Socket, port uint16) *worker {
+	return &worker{
+		e: e, sock: s, port: port,
 		dp:       e.r.NewWorker(),
 		rx:       make([]xsk.Desc, batchSize),
 		pkts:     make([]dataplane.Packet, batchSize),
 		verdicts: make([]dataplane.Verdict, batchSize),
-		tx:       make([]xsk.Desc, 0, batchSize),
 		free:     make([]uint64, 0, 4*fillTarget),
 		comp:     make([]uint64, batchSize),
-		inTx:     make([]xsk.Desc, 0, inboxCap),
+		txDone:   make([]uint64, 0, 4*fillTarget),
 	}
-	w.in.descs = make([]xsk.Desc, 0, inboxCap)
-	return w
 }
 
 func (w *worker) chunk(addr uint64) uint64 { return addr &^ (frameSize - 1) }
@@ -108,12 +105,18 @@ func (w *worker) run() {
 	defer w.e.wg.Done()
 	defer w.dp.Close()
 	w.refill()
+	idle := 0
 	for !w.e.stop.Load() {
 		busy := w.receive()
-		busy = w.drainInbox() || busy
 		busy = w.complete() || busy
 		w.refill()
-		if !busy {
+		switch {
+		case busy:
+			idle = 0
+		case idle < idleSpins:
+			idle++
+			runtime.Gosched()
+		default:
 			if _, err := w.sock.Wait(idleWait); err != nil {
 				return
 			}
@@ -127,6 +130,7 @@ func (w *worker) receive() bool {
 	if n == 0 {
 		return false
 	}
+	w.inFill -= n
 	u := w.e.umem
 	for i := range n {
 		d := &w.rx[i]
@@ -135,103 +139,82 @@ func (w *worker) receive() bool {
 	}
 	if w.bare != nil {
 		for i := range n {
-			w.verdicts[i] = dataplane.Verdict{Action: dataplane.ActionForward, Port: w.bare[w.port]}
+			w.verdicts[i] = dataplane.Verdict{Action: dataplane.ActionForward, Port: w.bare.port}
 		}
 	} else {
 		w.dp.Forward(w.pkts[:n], w.verdicts[:n])
 	}
+	kernel := 0
 	for i := range n {
 		p, v := &w.pkts[i], w.verdicts[i]
 		base := w.chunk(w.rx[i].Addr)
 		switch v.Action {
 		case dataplane.ActionForward:
-			d := xsk.Desc{Addr: base + uint64(p.Off), Len: uint32(p.Len)}
-			dst := w.e.byPort[v.Port]
-			switch {
-			case dst == w:
-				w.tx = append(w.tx, d)
-			case dst == nil:
-				w.free = append(w.free, base)
-				w.txFull.Add(1)
-			default:
-				w.out[dst.idx] = append(w.out[dst.idx], d)
+			if dst := w.e.byPort[v.Port]; dst != nil {
+				w.out[dst.idx] = append(w.out[dst.idx], xsk.Desc{Addr: base + uint64(p.Off), Len: uint32(p.Len)})
+				continue
 			}
+			w.dropped++
 		case dataplane.ActionKernel:
-			w.kernelUnreachable.Add(1)
-			w.free = append(w.free, base)
-		default:
-			w.free = append(w.free, base)
+			kernel++
 		}
+		w.free = append(w.free, base)
 	}
-	w.transmit(w.tx)
-	w.tx = w.tx[:0]
 	for i, ds := range w.out {
-		if len(ds) == 0 {
-			continue
+		if len(ds) > 0 {
+			w.e.workers[i].transmit(w, ds)
+			w.out[i] = ds[:0]
 		}
-		dst := w.e.workers[i]
-		dst.in.mu.Lock()
-		room := min(len(ds), cap(dst.in.descs)-len(dst.in.descs))
-		dst.in.descs = append(dst.in.descs, ds[:room]...)
-		dst.in.mu.Unlock()
-		for _, d := range ds[room:] {
-			w.free = append(w.free, w.chunk(d.Addr))
-			w.txFull.Add(1)
-		}
-		w.out[i] = ds[:0]
+	}
+	if kernel > 0 {
+		w.kernelUnreachable.Add(uint64(kernel))
+	}
+	if w.dropped > 0 {
+		w.txFull.Add(uint64(w.dropped))
+		w.dropped = 0
 	}
 	return true
 }
 
-// transmit posts descriptors to this worker's TX ring; what does not fit is dropped.
-func (w *worker) transmit(ds []xsk.Desc) {
-	if len(ds) == 0 {
-		return
-	}
+// transmit posts from's forwards to this worker's TX ring; frames that do not fit go
+// back to from's free list.
+func (w *worker) transmit(from *worker, ds []xsk.Desc) {
+	w.txMu.Lock()
 	k := w.sock.Transmit(ds)
+	w.txMu.Unlock()
 	for _, d := range ds[k:] {
-		w.free = append(w.free, w.chunk(d.Addr))
-		w.txFull.Add(1)
+		from.free = append(from.free, w.chunk(d.Addr))
+		from.dropped++
 	}
 }
 
-// drainInbox transmits what other workers left for this worker's port.
-func (w *worker) drainInbox() bool {
-	w.in.mu.Lock()
-	w.in.descs, w.inTx = w.inTx[:0], w.in.descs
-	w.in.mu.Unlock()
-	if len(w.inTx) == 0 {
-		return false
-	}
-	w.transmit(w.inTx)
-	return true
-}
-
-// complete takes back the frames the kernel finished sending.
+// complete takes back the frames the kernel finished sending on this port.
 func (w *worker) complete() bool {
+	w.txMu.Lock()
 	n := w.sock.Complete(w.comp)
+	w.txMu.Unlock()
 	for _, a := range w.comp[:n] {
 		w.free = append(w.free, w.chunk(a))
 	}
 	return n > 0
 }
 
-// refill posts the worker's free frames to its fill ring, first taking frames from
-// the pool when it holds fewer than a batch, and returns a surplus to the pool, so that
-// frames that left through another worker's port find their way back. The pool is
-// touched at most once per call.
+// refill keeps fillTarget frames posted for receiving, taking from the pool when short
+// and giving the surplus back, so that frames that left through another worker's port
+// find their way back. The pool is touched at most twice per call.
 func (w *worker) refill() {
-	if len(w.free) < batchSize {
+	want := fillTarget - w.inFill
+	if want > 0 && len(w.free) < want {
 		n := len(w.free)
-		w.free = w.free[:fillTarget]
-		w.free = w.free[:n+w.e.pool.take(w.free[n:])]
+		w.free = w.free[:n+w.e.pool.take(w.free[n:n+want-len(w.free)])]
 	}
-	if len(w.free) > 0 {
-		k := w.sock.Fill(w.free)
+	if want > 0 && len(w.free) > 0 {
+		k := w.sock.Fill(w.free[:min(want, len(w.free))])
+		w.inFill += k
 		w.free = w.free[:copy(w.free, w.free[k:])]
 	}
-	if len(w.free) > fillTarget {
-		w.e.pool.give(w.free[fillTarget:])
-		w.free = w.free[:fillTarget]
+	if len(w.free) > 2*batchSize {
+		w.e.pool.give(w.free[batchSize:])
+		w.free = w.free[:batchSize]
 	}
 }

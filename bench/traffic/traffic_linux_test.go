@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package traffic_test
+
+import (
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/mplsdp/mplsdp/bench/benchrouter"
+	"github.com/mplsdp/mplsdp/bench/topo"
+	"github.com/mplsdp/mplsdp/bench/traffic"
+)
+
+func skipUnlessXSK(t *testing.T) {
+	t.Helper()
+	if ok, why := topo.Available(); !ok {
+		t.Skip("skipped: " + why)
+	}
+	fd, err := unix.Socket(unix.AF_XDP, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("skipped: AF_XDP unavailable: %v", err)
+	}
+	unix.Close(fd)
+}
+
+func frame(t *testing.T, labels ...uint32) []byte {
+	t.Helper()
+	f, err := benchrouter.UDP4(netip.MustParseAddr("198.51.100.1").As4(), labels...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestGeneratorSink sends from a generator straight into a sink over one veth: the
+// sink sees only the generator's frames, never more than were sent, and tells labels
+// apart.
+func TestGeneratorSink(t *testing.T) {
+	skipUnlessXSK(t)
+	tp := topo.New(t)
+	var nodes [2]*topo.Node
+	for i, name := range []string{"gen", "sink"} {
+		n, err := tp.AddNode(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"} {
+			if err := n.SetSysctl(k, "1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nodes[i] = n
+	}
+	if _, _, err := tp.Link(nodes[0], "eth0", nodes[1], "eth0", topo.LinkOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := traffic.AttachSink(nodes[1], "eth0", 200, 100)
+	if err != nil {
+		t.Skipf("skipped: cannot attach an XDP program here: %v", err)
+	}
+	defer s.Close()
+	g, err := traffic.NewGenerator(nodes[0], "eth0", frame(t, 100), traffic.GeneratorConfig{Frames: 1024})
+	if err != nil {
+		if os.IsPermission(err) {
+			t.Skipf("skipped: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer g.Close()
+	g.Start()
+	time.Sleep(100 * time.Millisecond)
+	g.Stop()
+	time.Sleep(20 * time.Millisecond)
+	c, err := s.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := g.Sent()
+	t.Logf("sent %d, sink %+v (%.0f pkts/s)", sent, c, float64(c.Labels[1])/0.1)
+	if sent == 0 || c.Labels[1] == 0 || c.Labels[1] > sent || c.Labels[0] != 0 || c.Frames != c.Labels[1] {
+		t.Errorf("sent %d frames labelled 100; the sink counted %+v (want all frames labelled 100, none 200)", sent, c)
+	}
+}
+
+// TestSinkProgram runs the sink's program on frames (BPF_PROG_TEST_RUN).
+func TestSinkProgram(t *testing.T) {
+	skipUnlessXSK(t)
+	tp := topo.New(t)
+	a, err := tp.AddNode("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tp.Link(a, "x0", a, "x1", topo.LinkOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := traffic.AttachSink(a, "x1", 200, 100, 1048575)
+	if err != nil {
+		t.Skipf("skipped: cannot attach an XDP program here: %v", err)
+	}
+	defer s.Close()
+	frames := [][]byte{
+		frame(t, 100), frame(t, 200, 100), frame(t, 200), frame(t, 1048575), frame(t, 101), frame(t, 300),
+		frame(t), frame(t, 100)[:17], {},
+	}
+	for _, f := range frames {
+		if len(f) < 14 {
+			f = make([]byte, 14) // the least BPF_PROG_TEST_RUN takes for XDP
+		}
+		ret, err := s.Program().Run(&ebpf.RunOptions{Data: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ret != 1 {
+			t.Errorf("XDP returned %d, want XDP_DROP", ret)
+		}
+	}
+	c, err := s.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Frames != uint64(len(frames)) || c.Labels[0] != 2 || c.Labels[1] != 1 || c.Labels[2] != 1 {
+		t.Errorf("counts %+v, want %d frames, labels 200: 2, 100: 1, 1048575: 1", c, len(frames))
+	}
+}
