@@ -6,7 +6,7 @@ FUZZTIME  ?= 2m
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build generate clang test bench fuzz lint demo clean help deps
+.PHONY: all build bin generate clang test bench fuzz lint demo clean help deps
 
 all: build test ## build everything and run the tests
 
@@ -47,8 +47,12 @@ lint: deps ## gofmt, go vet and staticcheck (a pinned Go tool dependency)
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 
-demo: ## the namespaced PE-P-PE demo (not built yet)
-	@echo "make demo: not built yet (it comes with the daemon, issue 5)"; exit 1
+bin: ## build mplsdp and mplsctl into bin/
+	$(GO) build -o bin/mplsdp ./cmd/mplsdp
+	$(GO) build -o bin/mplsctl ./cmd/mplsctl
+
+demo: deps bin ## as root: two customers over PE1 - P - PE2 in namespaces, three mplsdp daemons, a report
+	$(GO) run ./bench/demo -mplsdp bin/mplsdp -mplsctl bin/mplsctl -examples examples $(DEMOFLAGS)
 
 clean: ## remove build and test output
 	$(GO) clean -testcache
