@@ -55,6 +55,7 @@ type Controller struct {
 	vrfLabels map[string]lfib.Label
 	tunnels   map[netip.Prefix]uint32 // FEC -> tunnel id, stable across reloads
 	apiRoutes map[RouteKey]Route
+	apiLSPs   map[lfib.Label]LSP // incoming-label entries the API installed
 	// Unresolved lists what could not be installed at the last change (a next hop
 	// without a MAC in the neighbour table, an interface that does not exist).
 	unresolved []string
@@ -114,6 +115,7 @@ func New(res Resolver) *Controller {
 		vrfLabels: make(map[string]lfib.Label),
 		tunnels:   make(map[netip.Prefix]uint32),
 		apiRoutes: make(map[RouteKey]Route),
+		apiLSPs:   make(map[lfib.Label]LSP),
 	}
 }
 
@@ -156,7 +158,7 @@ func (c *Controller) PortID(name string) (uint16, bool) {
 func (c *Controller) Apply(cfg *Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.reconcile(cfg, c.apiRoutes); err != nil {
+	if err := c.reconcile(cfg, c.apiRoutes, c.apiLSPs); err != nil {
 		return err
 	}
 	c.notify(OwnerConfig)
@@ -185,12 +187,119 @@ func (c *Controller) AddRoutes(routes []RouteWithVRF) error {
 		}
 		next[RouteKey{r.VRF, r.Route.Prefix}] = r.Route
 	}
-	if err := c.reconcile(c.cfg, next); err != nil {
+	if err := c.reconcile(c.cfg, next, c.apiLSPs); err != nil {
 		return err
 	}
 	c.apiRoutes = next
 	c.notify(OwnerAPI)
 	return nil
+}
+
+// AddLSPs installs incoming-label entries (swap, swap-and-push or pop) for the API, all
+// or none. A label the configuration uses (an LSP's in-label or a VRF's label) is
+// refused.
+func (c *Controller) AddLSPs(lsps []LSP) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil {
+		return errors.New("no configuration applied yet")
+	}
+	next := make(map[lfib.Label]LSP, len(c.apiLSPs)+len(lsps))
+	for k, l := range c.apiLSPs {
+		next[k] = l
+	}
+	for _, l := range lsps {
+		if err := checkAPILSP(l); err != nil {
+			return err
+		}
+		if c.configUsesLabel(l.InLabel) {
+			return fmt.Errorf("in-label %d: the configuration uses it", l.InLabel)
+		}
+		next[l.InLabel] = l
+	}
+	if err := c.reconcile(c.cfg, c.apiRoutes, next); err != nil {
+		return err
+	}
+	c.apiLSPs = next
+	c.notify(OwnerAPI)
+	return nil
+}
+
+// DeleteLSPs removes incoming-label entries the API installed, all or none.
+func (c *Controller) DeleteLSPs(labels []lfib.Label) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil {
+		return errors.New("no configuration applied yet")
+	}
+	next := make(map[lfib.Label]LSP, len(c.apiLSPs))
+	for k, l := range c.apiLSPs {
+		next[k] = l
+	}
+	for _, l := range labels {
+		if _, ok := next[l]; !ok {
+			return fmt.Errorf("in-label %d: not installed by the API", l)
+		}
+		delete(next, l)
+	}
+	if err := c.reconcile(c.cfg, c.apiRoutes, next); err != nil {
+		return err
+	}
+	c.apiLSPs = next
+	c.notify(OwnerAPI)
+	return nil
+}
+
+// APILSPs lists the incoming-label entries the API installed, by label.
+func (c *Controller) APILSPs() []LSP {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]LSP, 0, len(c.apiLSPs))
+	for _, l := range c.apiLSPs {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InLabel < out[j].InLabel })
+	return out
+}
+
+func checkAPILSP(l LSP) error {
+	if l.FEC.IsValid() || len(l.Push) > 0 {
+		return fmt.Errorf("in-label %d: the API installs incoming-label entries (swap or pop), not FEC pushes", l.InLabel)
+	}
+	if l.InLabel < lfib.MinLabel || l.InLabel > lfib.MaxLabel {
+		return fmt.Errorf("in-label %d: out of range %d..%d", l.InLabel, lfib.MinLabel, lfib.MaxLabel)
+	}
+	if l.Pop == (len(l.Swap) > 0) {
+		return fmt.Errorf("in-label %d: want exactly one of swap labels and pop", l.InLabel)
+	}
+	if len(l.Swap) > lfib.MaxPush {
+		return fmt.Errorf("in-label %d: %d swap labels, at most %d", l.InLabel, len(l.Swap), lfib.MaxPush)
+	}
+	for _, o := range l.Swap {
+		if !o.Valid() || (o.Reserved() && o != lfib.LabelIPv4ExplicitNull && o != lfib.LabelIPv6ExplicitNull) {
+			return fmt.Errorf("in-label %d: outgoing label %s not allowed", l.InLabel, o)
+		}
+	}
+	if l.Interface == "" || (!l.Via.IsValid() && l.MAC == nil) {
+		return fmt.Errorf("in-label %d: needs an interface and a next hop (via or mac)", l.InLabel)
+	}
+	return nil
+}
+
+// configUsesLabel: an in-label or VRF label of the configuration in force, or a label
+// allocated to a VRF. Called with mu held.
+func (c *Controller) configUsesLabel(l lfib.Label) bool {
+	for _, x := range c.cfg.LSPs {
+		if !x.FEC.IsValid() && x.InLabel == l {
+			return true
+		}
+	}
+	for _, v := range c.vrfLabels {
+		if v == l {
+			return true
+		}
+	}
+	return false
 }
 
 // DeleteRoutes removes routes the API installed, all or none.
@@ -210,7 +319,7 @@ func (c *Controller) DeleteRoutes(keys []RouteKey) error {
 		}
 		delete(next, k)
 	}
-	if err := c.reconcile(c.cfg, next); err != nil {
+	if err := c.reconcile(c.cfg, next, c.apiLSPs); err != nil {
 		return err
 	}
 	c.apiRoutes = next
@@ -264,9 +373,9 @@ type binding struct {
 // with mu held. Nothing changes when it fails before the tables are touched; a failure
 // while applying (which validation should make impossible) leaves the tables
 // consistent but mixed, and the next change repairs them.
-func (c *Controller) reconcile(cfg *Config, apiRoutes map[RouteKey]Route) error {
+func (c *Controller) reconcile(cfg *Config, apiRoutes map[RouteKey]Route, apiLSPs map[lfib.Label]LSP) error {
 	start := time.Now()
-	d, unresolved, err := c.want(cfg, apiRoutes)
+	d, unresolved, err := c.want(cfg, apiRoutes, apiLSPs)
 	if err != nil {
 		return err
 	}
@@ -284,7 +393,7 @@ func (c *Controller) reconcile(cfg *Config, apiRoutes map[RouteKey]Route) error 
 
 // want builds the desired tables. Port numbers, VRF labels and tunnel ids are assigned
 // here and kept for names that stay.
-func (c *Controller) want(cfg *Config, apiRoutes map[RouteKey]Route) (*desired, []string, error) {
+func (c *Controller) want(cfg *Config, apiRoutes map[RouteKey]Route, apiLSPs map[lfib.Label]LSP) (*desired, []string, error) {
 	d := &desired{
 		cfg:     dataplane.Config{TTLMode: cfg.TTLMode, PuntTTLExpired: cfg.PuntTTLExpired},
 		labels:  make(map[lfib.Label]lfib.Entry),
@@ -391,7 +500,15 @@ func (c *Controller) want(cfg *Config, apiRoutes map[RouteKey]Route) (*desired, 
 			usedT[nextT] = true
 		}
 	}
-	for _, l := range cfg.LSPs {
+	lsps := cfg.LSPs
+	for label, l := range apiLSPs {
+		if slices.ContainsFunc(cfg.LSPs, func(x LSP) bool { return !x.FEC.IsValid() && x.InLabel == label }) {
+			note("api in-label %d: the configuration now uses it", label)
+			continue
+		}
+		lsps = append(slices.Clip(lsps), l)
+	}
+	for _, l := range lsps {
 		nh, ok := adj(l.Interface, l.Via, l.MAC, 0)
 		if !ok {
 			continue

@@ -274,3 +274,47 @@ func TestSubscribe(t *testing.T) {
 	default:
 	}
 }
+
+func TestAPILSPs(t *testing.T) {
+	c := New(kernel())
+	if err := c.Apply(peConfig()); err != nil {
+		t.Fatal(err)
+	}
+	good := LSP{InLabel: 5000, Swap: []lfib.Label{5001, 5002}, Via: addr("198.51.100.9"), Interface: "core0"}
+	for _, bad := range []LSP{
+		{InLabel: 3001, Swap: []lfib.Label{7}, Via: addr("198.51.100.9"), Interface: "core0"},  // configured in-label
+		{InLabel: 1000, Pop: true, Via: addr("198.51.100.9"), Interface: "core0"},              // VRF a's label
+		{InLabel: 15, Pop: true, Via: addr("198.51.100.9"), Interface: "core0"},                // reserved
+		{InLabel: 5001, Pop: true, Swap: []lfib.Label{9}, Interface: "core0"},                  // both
+		{InLabel: 5001, Swap: []lfib.Label{3}, Via: addr("198.51.100.9"), Interface: "core0"},  // implicit null out
+		{InLabel: 5001, FEC: pfx("203.0.113.9/32"), Push: []lfib.Label{9}, Interface: "core0"}, // a push
+	} {
+		if err := c.AddLSPs([]LSP{good, bad}); err == nil {
+			t.Errorf("AddLSPs accepted %+v", bad)
+		}
+	}
+	if _, ok := labels(c)[5000]; ok {
+		t.Fatal("a refused batch installed its good entry")
+	}
+	if err := c.AddLSPs([]LSP{good}); err != nil {
+		t.Fatal(err)
+	}
+	if e := labels(c)[5000]; e.Op != lfib.OpSwap || len(e.Paths) != 1 || e.Paths[0].NLabels != 2 {
+		t.Errorf("label 5000: %+v", e)
+	}
+	if err := c.Apply(c.Config()); err != nil { // a reload keeps it
+		t.Fatal(err)
+	}
+	if _, ok := labels(c)[5000]; !ok {
+		t.Error("a reload removed the API's label")
+	}
+	if err := c.DeleteLSPs([]lfib.Label{3001}); err == nil {
+		t.Error("the API deleted a configured label")
+	}
+	if err := c.DeleteLSPs([]lfib.Label{5000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := labels(c)[5000]; ok {
+		t.Error("label 5000 still installed")
+	}
+}
