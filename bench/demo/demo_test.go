@@ -36,7 +36,8 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"A reaches A, B reaches B, A never reaches B.", "IP TTL at site 2 is 62", "3 dropped and counted by PE1 as label_spoof", "16002"} {
+	for _, want := range []string{"A reaches A, B reaches B, A never reaches B.", "IP TTL at site 2 is 62", "3 dropped and counted by PE1 as label_spoof", "16002",
+		"pings still answered: 3/3", "adopted the pinned program and maps; pings answered: 3/3"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

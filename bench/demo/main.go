@@ -101,18 +101,26 @@ func run(o options, w io.Writer) error {
 			}
 		}
 	}()
-	for _, r := range []*router{{name: "pe1", node: lab.PE1}, {name: "p", node: lab.P}, {name: "pe2", node: lab.PE2}} {
-		cfgPath := filepath.Join(*examples, r.name+".yaml")
-		r.log = filepath.Join(logDir, r.name+".log")
-		out, err := os.Create(r.log)
+	start := func(r *router) error {
+		out, err := os.OpenFile(r.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return err
 		}
 		defer out.Close()
-		r.cmd = exec.Command("ip", "netns", "exec", r.node.Namespace, *mplsdp, "-config", cfgPath)
+		// nsenter joins the network namespace only: the daemons share the host's mount
+		// namespace, so what they pin in /sys/fs/bpf outlives them (ip netns exec would
+		// give each a private /sys).
+		r.cmd = exec.Command("nsenter", "--net="+r.node.Path(), *mplsdp, "-config", filepath.Join(*examples, r.name+".yaml"))
 		r.cmd.Stdout, r.cmd.Stderr = out, out
 		if err := r.cmd.Start(); err != nil {
 			return fmt.Errorf("start mplsdp for %s: %w", r.name, err)
+		}
+		return nil
+	}
+	for _, r := range []*router{{name: "pe1", node: lab.PE1}, {name: "p", node: lab.P}, {name: "pe2", node: lab.PE2}} {
+		r.log = filepath.Join(logDir, r.name+".log")
+		if err := start(r); err != nil {
+			return err
 		}
 		routers = append(routers, r)
 	}
@@ -146,15 +154,43 @@ func run(o options, w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "PE1's forwarding table (mplsctl show mpls forwarding-table):")
-	show := exec.Command("ip", "netns", "exec", lab.PE1.Namespace, *mplsctl, "--socket", "/run/mplsdp/pe1.sock", "show", "mpls", "forwarding-table")
+	show := exec.Command("nsenter", "--net="+lab.PE1.Path(), *mplsctl, "--socket", "/run/mplsdp/pe1.sock", "show", "mpls", "forwarding-table")
 	show.Stdout, show.Stderr = w, w
 	if err := show.Run(); err != nil {
 		fmt.Fprintln(w, "  (mplsctl:", err, ")")
 	}
+	// Hitless restart: PE1's daemon dies without cleaning up; the pinned program keeps
+	// forwarding; a new daemon adopts program, maps and links.
+	fmt.Fprintln(w)
+	pe1 := routers[0]
+	pe1.cmd.Process.Kill() //nolint:errcheck // it is running
+	pe1.cmd.Wait()         //nolint:errcheck // killed
+	got, err := lab.CEA1.Ping(vpnlab.CE2Addr, 3, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "hitless restart: PE1's daemon killed with SIGKILL; customer A's pings still answered: %d/3\n", got)
+	if got == 0 {
+		problems = errors.Join(problems, errors.New("forwarding stopped with PE1's daemon"))
+	}
+	if err := start(pe1); err != nil {
+		return err
+	}
+	if err := waitMetrics(ctx, pe1, 10*time.Second); err != nil {
+		return fmt.Errorf("pe1 restart: %w (log follows)\n%s", err, tail(pe1.log))
+	}
+	got, err = lab.CEA1.Ping(vpnlab.CE2Addr, 3, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "hitless restart: a new PE1 daemon adopted the pinned program and maps; pings answered: %d/3\n", got)
+	if got == 0 {
+		problems = errors.Join(problems, errors.New("no forwarding after PE1's daemon restarted"))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "try it yourself while it runs:")
 	fmt.Fprintf(w, "  ip netns exec %s curl -s 127.0.0.1:9469/metrics | grep ^mplsdp_   # Prometheus\n", lab.PE1.Namespace)
-	fmt.Fprintf(w, "  ip netns exec %s %s --socket /run/mplsdp/pe1.sock show vrf\n", lab.PE1.Namespace, *mplsctl)
+	fmt.Fprintf(w, "  %s --socket /run/mplsdp/pe1.sock show vrf                           # the API socket is a file: no namespace needed\n", *mplsctl)
 	fmt.Fprintf(w, "  ip netns exec %s ping %s                                      # customer A, site 1 -> 2\n", lab.CEA1.Namespace, vpnlab.CE2Addr)
 	if *keep > 0 {
 		fmt.Fprintf(w, "keeping the network for %v (Ctrl-C ends it)\n", *keep)

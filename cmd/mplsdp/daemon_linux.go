@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
@@ -124,7 +125,7 @@ func (d *daemon) apply(cfg *control.Config, why string) error {
 		}
 		d.unresolved = u
 	}
-	if why != "retry" {
+	if why != "retry" && why != "neighbour" {
 		d.log.Info("configuration applied", zap.String("reason", why), zap.Duration("took", took), zap.Int("lfib_entries", d.ctrl.Router().LFIB.Len()))
 	}
 	return nil
@@ -133,6 +134,16 @@ func (d *daemon) apply(cfg *control.Config, why string) error {
 func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
 	tick := time.NewTicker(resolveInterval)
 	defer tick.Stop()
+	// Neighbour changes (a next hop's MAC learnt or changed) trigger a re-apply, at
+	// most once per neighbourDebounce; the ticker retries what is still unresolved.
+	neigh := make(chan netlink.NeighUpdate, 64)
+	done := make(chan struct{})
+	defer close(done)
+	if err := netlink.NeighSubscribe(neigh, done); err != nil {
+		d.log.Warn("no neighbour notifications; next-hop MACs are re-read every tick only", zap.Error(err))
+		neigh = nil
+	}
+	var debounce <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -140,6 +151,19 @@ func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
 			return nil
 		case <-hup:
 			d.reload()
+		case _, ok := <-neigh:
+			if !ok {
+				neigh = nil
+				continue
+			}
+			if debounce == nil {
+				debounce = time.After(neighbourDebounce)
+			}
+		case <-debounce:
+			debounce = nil
+			if err := d.apply(d.ctrl.Config(), "neighbour"); err != nil {
+				d.log.Error("re-apply after a neighbour change failed", zap.Error(err))
+			}
 		case <-tick.C:
 			if len(d.unresolved) > 0 {
 				if err := d.apply(d.ctrl.Config(), "retry"); err != nil {
@@ -149,6 +173,9 @@ func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
 		}
 	}
 }
+
+// neighbourDebounce groups a burst of neighbour-table changes into one re-apply.
+const neighbourDebounce = 200 * time.Millisecond
 
 // reload reads the configuration file again; a bad one is refused and the running
 // configuration stays.
