@@ -129,7 +129,7 @@ GLOBAL __u32 g_route_ip(struct xdp_md *ctx, struct ipsend *s)
 		return g_reframe(ctx, &em);
 	}
 	__u32 tid = nh->tunnel, vpn = nh->vpn_label;
-	struct lfib_entry *t = bpf_map_lookup_elem(&tunnels, &tid);
+	struct lfib_entry *t = lfib_lookup(&tunnel_index, &tunnel_slots, tid);
 	if (!t)
 		return V_DROP(R_NO_ROUTE);
 	struct path *path = pick(t, ctx, &s->flow);
@@ -292,8 +292,7 @@ GLOBAL __u32 g_pop_to_ip(struct xdp_md *ctx, struct popped *pp)
 	if (!pp->label)
 		return g_route_ip(ctx, &s);
 
-	__u32 label = pp->label;
-	struct lfib_entry *e = bpf_map_lookup_elem(&labels, &label);
+	struct lfib_entry *e = lfib_lookup(&label_index, &label_slots, pp->label);
 	if (!e)
 		return V_DROP(R_NO_LABEL);
 	struct path *path = pick(e, ctx, &s.flow);
@@ -337,7 +336,7 @@ GLOBAL __u32 g_label_op(struct xdp_md *ctx, struct flow *f, __u32 top, __u32 lse
 	__u32 flen = ctx->data_end - ctx->data;
 	__u32 next = top + LSE_LEN;
 
-	struct lfib_entry *e = bpf_map_lookup_elem(&labels, &label);
+	struct lfib_entry *e = lfib_lookup(&label_index, &label_slots, label);
 	if (!e)
 		return V_DROP(R_NO_LABEL);
 	if (ttl <= 1)
@@ -473,16 +472,17 @@ GLOBAL __u32 g_from_core(struct xdp_md *ctx, __u32 ttl_mode)
 SEC("xdp")
 int mplsdp_xdp(struct xdp_md *ctx)
 {
-	struct port *pi;
+	struct port *pp, port;
 	if (test_mode) {
 		__u32 tp = test_port;
-		pi = bpf_map_lookup_elem(&ports, &tp);
+		pp = bpf_map_lookup_elem(&ports, &tp);
 	} else {
 		__u32 ifindex = ctx->ingress_ifindex;
-		pi = bpf_map_lookup_elem(&ifindex_ports, &ifindex);
+		pp = bpf_map_lookup_elem(&ifindex_ports, &ifindex);
 	}
-	if (!pi)
+	if (!pp || !load_port(pp, &port))
 		return XDP_PASS; /* not a port of ours: no counter to count it under */
+	struct port *pi = &port;
 	__u32 in_port = pi->port;
 	if (in_port >= MAX_PORTS)
 		return XDP_PASS;

@@ -78,7 +78,7 @@ type MplsdpPort struct {
 	Role           uint8
 	TtlMode        uint8
 	PuntTtlExpired uint8
-	Pad            uint8
+	Present        uint8
 }
 
 type MplsdpPortCounters struct {
@@ -114,11 +114,13 @@ const (
 	MplsdpMapIfindexPorts = "ifindex_ports"
 	MplsdpMapInfra4       = "infra4"
 	MplsdpMapInfra6       = "infra6"
-	MplsdpMapLabels       = "labels"
+	MplsdpMapLabelIndex   = "label_index"
+	MplsdpMapLabelSlots   = "label_slots"
 	MplsdpMapPorts        = "ports"
 	MplsdpMapRoutes4      = "routes4"
 	MplsdpMapRoutes6      = "routes6"
-	MplsdpMapTunnels      = "tunnels"
+	MplsdpMapTunnelIndex  = "tunnel_index"
+	MplsdpMapTunnelSlots  = "tunnel_slots"
 	MplsdpMapTxPorts      = "tx_ports"
 	MplsdpProgMplsdpXdp   = "mplsdp_xdp"
 	MplsdpVarTestMode     = "test_mode"
@@ -179,11 +181,13 @@ type MplsdpMapSpecs struct {
 	IfindexPorts *ebpf.MapSpec `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.MapSpec `ebpf:"infra4"`
 	Infra6       *ebpf.MapSpec `ebpf:"infra6"`
-	Labels       *ebpf.MapSpec `ebpf:"labels"`
+	LabelIndex   *ebpf.MapSpec `ebpf:"label_index"`
+	LabelSlots   *ebpf.MapSpec `ebpf:"label_slots"`
 	Ports        *ebpf.MapSpec `ebpf:"ports"`
 	Routes4      *ebpf.MapSpec `ebpf:"routes4"`
 	Routes6      *ebpf.MapSpec `ebpf:"routes6"`
-	Tunnels      *ebpf.MapSpec `ebpf:"tunnels"`
+	TunnelIndex  *ebpf.MapSpec `ebpf:"tunnel_index"`
+	TunnelSlots  *ebpf.MapSpec `ebpf:"tunnel_slots"`
 	TxPorts      *ebpf.MapSpec `ebpf:"tx_ports"`
 }
 
@@ -220,11 +224,13 @@ type MplsdpMaps struct {
 	IfindexPorts *ebpf.Map `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.Map `ebpf:"infra4"`
 	Infra6       *ebpf.Map `ebpf:"infra6"`
-	Labels       *ebpf.Map `ebpf:"labels"`
+	LabelIndex   *ebpf.Map `ebpf:"label_index"`
+	LabelSlots   *ebpf.Map `ebpf:"label_slots"`
 	Ports        *ebpf.Map `ebpf:"ports"`
 	Routes4      *ebpf.Map `ebpf:"routes4"`
 	Routes6      *ebpf.Map `ebpf:"routes6"`
-	Tunnels      *ebpf.Map `ebpf:"tunnels"`
+	TunnelIndex  *ebpf.Map `ebpf:"tunnel_index"`
+	TunnelSlots  *ebpf.Map `ebpf:"tunnel_slots"`
 	TxPorts      *ebpf.Map `ebpf:"tx_ports"`
 }
 
@@ -235,11 +241,13 @@ func (m *MplsdpMaps) Close() error {
 		m.IfindexPorts,
 		m.Infra4,
 		m.Infra6,
-		m.Labels,
+		m.LabelIndex,
+		m.LabelSlots,
 		m.Ports,
 		m.Routes4,
 		m.Routes6,
-		m.Tunnels,
+		m.TunnelIndex,
+		m.TunnelSlots,
 		m.TxPorts,
 	)
 }

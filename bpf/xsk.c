@@ -11,10 +11,12 @@
 #include "include/parse.h"
 #include "include/structs.h"
 
-/* ingress ifindex -> struct port */
+/* ingress ifindex -> struct port: the XDP engine's ifindex_ports (same layout). */
+#define MAX_IFINDEX (1 << 16)
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_PORTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_IFINDEX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct port);
 } xsk_ports SEC(".maps");
@@ -178,9 +180,16 @@ SEC("xdp")
 int mplsdp_xsk(struct xdp_md *ctx)
 {
 	__u32 ifindex = ctx->ingress_ifindex;
-	struct port *pi = bpf_map_lookup_elem(&xsk_ports, &ifindex);
-	if (!pi)
+	struct port *pp = bpf_map_lookup_elem(&xsk_ports, &ifindex);
+	if (!pp)
 		return XDP_PASS;
+	/* One 8-byte load: Go stores the record atomically. */
+	__u64 raw = *(volatile __u64 *)pp;
+	struct port port;
+	__builtin_memcpy(&port, &raw, sizeof(port));
+	if (!port.present)
+		return XDP_PASS;
+	struct port *pi = &port;
 	__u32 in_port = pi->port;
 	int c;
 	if (pi->role == ROLE_CORE)

@@ -44,7 +44,7 @@ type XskPort struct {
 	Role           uint8
 	TtlMode        uint8
 	PuntTtlExpired uint8
-	Pad            uint8
+	Present        uint8
 }
 
 type XskPortCounters struct {

@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The maps. Everything the program reads while Go changes it is a hash or LPM-trie map:
- * their elements are replaced whole (RCU), so the program never sees a torn value,
- * which array maps do not promise. Counters are per-CPU arrays that only the program
- * writes. All maps can be pinned by name under /sys/fs/bpf/mplsdp/. */
+/* The maps. Nothing the program reads while Go changes it can be seen torn: hash and
+ * LPM-trie elements are replaced whole (RCU); the mmapable arrays hold single words that
+ * Go stores atomically; LFIB slots are written only while unreferenced (see
+ * label_index). Counters are per-CPU arrays that only the program writes. All maps can
+ * be pinned by name under /sys/fs/bpf/mplsdp/. */
 #pragma once
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "structs.h"
 
-/* port number -> struct port; read only in test mode */
+/* Largest ingress ifindex; a port on a larger one is refused by Go. */
+#define MAX_IFINDEX (1 << 16)
+/* Slots for LFIB entries (labels) and tunnel entries. */
+#ifndef MAX_LABEL_SLOTS
+#define MAX_LABEL_SLOTS (1 << 16)
+#endif
+#define MAX_TUNNEL_IDS (1 << 16)
+#define MAX_TUNNEL_SLOTS 4096
+
+/* port number -> struct port; read only in test mode. Mmapable arrays whose 8-byte
+ * values Go writes with one atomic store each: a lookup is an index, and never torn. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAX_PORTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -20,32 +32,75 @@ struct {
 
 /* ingress ifindex -> struct port */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_PORTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_IFINDEX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ifindex_ports SEC(".maps");
 
-/* incoming label -> struct lfib_entry (swap, pop, pop-to-vrf, pop-to-nexthop) */
+/* The LFIB as an index and slots, so that a lookup is two array indexings instead of a
+ * hash lookup. label_index maps a label to its entry's slot + 1 (0: no entry); Go
+ * writes it through mmap with atomic 4-byte stores. An entry is written into a slot no
+ * index points at, then published by the index store; a slot that lost its last index
+ * is reused only after an RCU grace period (membarrier), by when no program run can
+ * still be reading it. So the program never sees a torn entry. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1 << 20);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct lfib_entry);
+	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} labels SEC(".maps");
+} label_index SEC(".maps");
 
-/* tunnel id -> struct lfib_entry (push) */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 16);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_LABEL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct lfib_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tunnels SEC(".maps");
+} label_slots SEC(".maps");
+
+/* tunnel id -> slot + 1 in tunnel_slots; the same scheme */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_TUNNEL_IDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tunnel_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_TUNNEL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lfib_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tunnel_slots SEC(".maps");
+
+/* lfib_lookup reads an index and its slot. */
+static __always_inline struct lfib_entry *lfib_lookup(void *index, void *slots, __u32 key)
+{
+	__u32 *ix = bpf_map_lookup_elem(index, &key);
+	if (!ix)
+		return 0;
+	__u32 slot = *(volatile __u32 *)ix;
+	if (!slot)
+		return 0;
+	slot--;
+	return bpf_map_lookup_elem(slots, &slot);
+}
+
+/* load_port copies a port record with one 8-byte load; 0 when the slot is empty. */
+static __always_inline int load_port(struct port *p, struct port *out)
+{
+	__u64 raw = *(volatile __u64 *)p;
+	__builtin_memcpy(out, &raw, sizeof(*out));
+	return out->present;
+}
 
 /* (port, vlan) -> struct binding */
 struct {

@@ -8,13 +8,14 @@
 
 /* What the program needs of an ingress port, found by ifindex (ifindex_ports) or, in
  * test mode, by port number (ports). The router-wide TTL settings ride along, so that a
- * packet costs one hash lookup before its own headers. */
+ * packet costs one array lookup before its own headers. Eight bytes: Go stores it with
+ * one atomic 8-byte store, the program loads it with one 8-byte load. */
 struct port {
 	__u32 port; /* port number */
 	__u8 role;  /* ROLE_* */
 	__u8 ttl_mode; /* TTL_PIPE or TTL_UNIFORM */
 	__u8 punt_ttl_expired; /* CE packets with TTL <= 1 go to the kernel */
-	__u8 _pad;
+	__u8 present; /* 1 for a port of the router: an array slot of zeros is none */
 };
 
 /* One way out of an LFIB entry or tunnel: lfib.Path. */

@@ -48,7 +48,8 @@ type Options struct {
 	// labels, tunnels, routes or devmap entries are written, and the forwarding program
 	// is never attached. The AF_XDP engine's program (bpf/xsk.c) runs on these maps.
 	MapsOnly bool
-	// MaxLabels and MaxRoutes4 override the capacity of the labels and routes4 maps;
+	// MaxLabels and MaxRoutes4 override the capacity of the label slots and routes4 maps
+	// (replacing an entry needs one spare slot while the old one is still read);
 	// 0 keeps the program's defaults. A pinned map of another size is not reused: Load
 	// fails, naming the difference.
 	MaxLabels, MaxRoutes4 uint32
@@ -57,8 +58,8 @@ type Options struct {
 // pinnedMaps are the maps the program declares (all pinned by name).
 var pinnedMaps = []string{
 	bpf.MplsdpMapBindings, bpf.MplsdpMapCounters, bpf.MplsdpMapIfindexPorts,
-	bpf.MplsdpMapInfra4, bpf.MplsdpMapInfra6, bpf.MplsdpMapLabels, bpf.MplsdpMapPorts,
-	bpf.MplsdpMapRoutes4, bpf.MplsdpMapRoutes6, bpf.MplsdpMapTunnels, bpf.MplsdpMapTxPorts,
+	bpf.MplsdpMapInfra4, bpf.MplsdpMapInfra6, bpf.MplsdpMapLabelIndex, bpf.MplsdpMapLabelSlots, bpf.MplsdpMapPorts,
+	bpf.MplsdpMapRoutes4, bpf.MplsdpMapRoutes6, bpf.MplsdpMapTunnelIndex, bpf.MplsdpMapTunnelSlots, bpf.MplsdpMapTxPorts,
 }
 
 // mapValues are the Go value types of the maps, to check against the compiled program.
@@ -66,9 +67,9 @@ var mapValues = map[string]any{
 	bpf.MplsdpMapBindings: bpf.MplsdpBinding{},
 	bpf.MplsdpMapCounters: bpf.MplsdpPortCounters{}, bpf.MplsdpMapIfindexPorts: bpf.MplsdpPort{},
 	bpf.MplsdpMapInfra4: uint8(0), bpf.MplsdpMapInfra6: uint8(0),
-	bpf.MplsdpMapLabels: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapPorts: bpf.MplsdpPort{},
+	bpf.MplsdpMapLabelIndex: uint32(0), bpf.MplsdpMapLabelSlots: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapPorts: bpf.MplsdpPort{},
 	bpf.MplsdpMapRoutes4: bpf.MplsdpNexthop{}, bpf.MplsdpMapRoutes6: bpf.MplsdpNexthop{},
-	bpf.MplsdpMapTunnels: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapTxPorts: uint32(0),
+	bpf.MplsdpMapTunnelIndex: uint32(0), bpf.MplsdpMapTunnelSlots: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapTxPorts: uint32(0),
 }
 
 var errClosed = errors.New("xdp: engine closed")
@@ -109,7 +110,7 @@ func Load(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if opts.MaxLabels != 0 {
-		spec.Maps[bpf.MplsdpMapLabels].MaxEntries = opts.MaxLabels
+		spec.Maps[bpf.MplsdpMapLabelSlots].MaxEntries = opts.MaxLabels
 	}
 	if opts.MaxRoutes4 != 0 {
 		spec.Maps[bpf.MplsdpMapRoutes4].MaxEntries = opts.MaxRoutes4
@@ -190,7 +191,9 @@ func Load(opts Options) (*Engine, error) {
 	if e.prog == nil {
 		return fail(fmt.Errorf("xdp: program %s missing from the collection", bpf.MplsdpProgMplsdpXdp))
 	}
-	e.tables = newTables(e.maps, e.testMode || e.mapsOnly)
+	if e.tables, err = newTables(e.maps, e.testMode || e.mapsOnly); err != nil {
+		return fail(fmt.Errorf("xdp: %w", err))
+	}
 	if e.pinPath != "" {
 		// Reused maps still hold what an earlier run wrote.
 		if err := e.tables.load(); err != nil {
@@ -319,7 +322,9 @@ func AdoptWith(opts Options) (*Engine, error) {
 		}
 		e.links[ifindex] = l
 	}
-	e.tables = newTables(e.maps, e.testMode || e.mapsOnly)
+	if e.tables, err = newTables(e.maps, e.testMode || e.mapsOnly); err != nil {
+		return fail(fmt.Errorf("xdp: %w", err))
+	}
 	if err := e.tables.load(); err != nil {
 		return fail(fmt.Errorf("xdp: %w", err))
 	}
@@ -530,6 +535,9 @@ func (e *Engine) Release() error {
 // closeFDs closes links, maps and program; pins stay.
 func (e *Engine) closeFDs() error {
 	var errs []error
+	if e.tables != nil {
+		errs = append(errs, e.tables.close())
+	}
 	for idx, l := range e.links {
 		if err := l.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("link of ifindex %d: %w", idx, err))

@@ -112,12 +112,12 @@ func readAll(t *testing.T, e *Engine) *contents {
 	t.Helper()
 	m := e.Maps()
 	return &contents{
-		ports:    dump[uint32, bpf.MplsdpPort](t, m[bpf.MplsdpMapPorts]),
-		ifports:  dump[uint32, bpf.MplsdpPort](t, m[bpf.MplsdpMapIfindexPorts]),
+		ports:    dumpPorts(t, m[bpf.MplsdpMapPorts]),
+		ifports:  dumpPorts(t, m[bpf.MplsdpMapIfindexPorts]),
 		infra4:   dump[bpf.MplsdpInfra4Key, uint8](t, m[bpf.MplsdpMapInfra4]),
 		infra6:   dump[bpf.MplsdpInfra6Key, uint8](t, m[bpf.MplsdpMapInfra6]),
-		labels:   dump[uint32, bpf.MplsdpLfibEntry](t, m[bpf.MplsdpMapLabels]),
-		tunnels:  dump[uint32, bpf.MplsdpLfibEntry](t, m[bpf.MplsdpMapTunnels]),
+		labels:   dumpLFIB(t, m[bpf.MplsdpMapLabelIndex], m[bpf.MplsdpMapLabelSlots]),
+		tunnels:  dumpLFIB(t, m[bpf.MplsdpMapTunnelIndex], m[bpf.MplsdpMapTunnelSlots]),
 		bindings: dump[bpf.MplsdpBindingKey, bpf.MplsdpBinding](t, m[bpf.MplsdpMapBindings]),
 		routes4:  dump[bpf.MplsdpRoute4Key, bpf.MplsdpNexthop](t, m[bpf.MplsdpMapRoutes4]),
 		routes6:  dump[bpf.MplsdpRoute6Key, bpf.MplsdpNexthop](t, m[bpf.MplsdpMapRoutes6]),
@@ -228,7 +228,7 @@ func TestSyncFixture(t *testing.T) {
 	}
 
 	// Ports: number, role, TTL settings; mgmt0 (no role) too, for its counters.
-	if got, want := c.ports[7], (bpf.MplsdpPort{Port: 7, Role: uint8(dataplane.RoleCore), TtlMode: uint8(dataplane.TTLPipe)}); got != want {
+	if got, want := c.ports[7], (bpf.MplsdpPort{Port: 7, Role: uint8(dataplane.RoleCore), TtlMode: uint8(dataplane.TTLPipe), Present: 1}); got != want {
 		t.Errorf("port 7 = %+v, want %+v", got, want)
 	}
 	if got := c.tunnels[5].Paths[0]; got.Port != 7 || got.Mtu != 200 || got.Src != mac("020000000007") {
@@ -387,8 +387,8 @@ func TestStatsFresh(t *testing.T) {
 
 func TestOptionsMapSizes(t *testing.T) {
 	e := load(t, Options{TestMode: true, MaxLabels: 1000, MaxRoutes4: 2000})
-	if n := e.Maps()[bpf.MplsdpMapLabels].MaxEntries(); n != 1000 {
-		t.Errorf("labels max entries %d, want 1000", n)
+	if n := e.Maps()[bpf.MplsdpMapLabelSlots].MaxEntries(); n != 1000 {
+		t.Errorf("label slots %d, want 1000", n)
 	}
 	if n := e.Maps()[bpf.MplsdpMapRoutes4].MaxEntries(); n != 2000 {
 		t.Errorf("routes4 max entries %d, want 2000", n)
@@ -515,4 +515,46 @@ func TestLoadBadPinPath(t *testing.T) {
 	if _, err := Adopt(dir); err == nil {
 		t.Fatal("Adopt of nothing succeeded")
 	}
+}
+
+// dumpPorts reads the port records present in an array of them.
+func dumpPorts(t *testing.T, m *ebpf.Map) map[uint32]bpf.MplsdpPort {
+	t.Helper()
+	out := map[uint32]bpf.MplsdpPort{}
+	var k uint32
+	var v bpf.MplsdpPort
+	it := m.Iterate()
+	for it.Next(&k, &v) {
+		if v.Present != 0 {
+			out[k] = v
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// dumpLFIB reads an LFIB through its index and slots, as the program does (the index
+// through mmap: a million lookups by syscall would take seconds).
+func dumpLFIB(t *testing.T, index, slots *ebpf.Map) map[uint32]bpf.MplsdpLfibEntry {
+	t.Helper()
+	arr, err := mapArray(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arr.unmap()
+	out := map[uint32]bpf.MplsdpLfibEntry{}
+	for k := range arr.n {
+		ix := *arr.word32(k)
+		if ix == 0 {
+			continue
+		}
+		var v bpf.MplsdpLfibEntry
+		if err := slots.Lookup(ix-1, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = v
+	}
+	return out
 }

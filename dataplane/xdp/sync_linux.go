@@ -4,6 +4,7 @@ package xdp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -27,13 +28,13 @@ var (
 
 // tables are the engine's maps with their shadows.
 type tables struct {
-	ports    *table[uint32, bpf.MplsdpPort] // by port number (test mode reads it)
-	ifports  *table[uint32, bpf.MplsdpPort] // by ifindex
-	tx       *table[uint32, uint32]         // nil in test mode
+	ports    *portTable             // by port number (test mode reads it)
+	ifports  *portTable             // by ifindex
+	tx       *table[uint32, uint32] // nil in test mode
 	infra4   *table[bpf.MplsdpInfra4Key, uint8]
 	infra6   *table[bpf.MplsdpInfra6Key, uint8]
-	labels   *table[uint32, bpf.MplsdpLfibEntry]
-	tunnels  *table[uint32, bpf.MplsdpLfibEntry]
+	labels   *slotTable
+	tunnels  *slotTable
 	bindings *table[bpf.MplsdpBindingKey, bpf.MplsdpBinding]
 	routes4  *table[bpf.MplsdpRoute4Key, bpf.MplsdpNexthop]
 	routes6  *table[bpf.MplsdpRoute6Key, bpf.MplsdpNexthop]
@@ -41,14 +42,10 @@ type tables struct {
 
 func u32str(k uint32) string { return strconv.FormatUint(uint64(k), 10) }
 
-func newTables(m map[string]*ebpf.Map, testMode bool) *tables {
+func newTables(m map[string]*ebpf.Map, testMode bool) (*tables, error) {
 	t := &tables{
-		ports:    newTable[uint32, bpf.MplsdpPort](bpf.MplsdpMapPorts, m[bpf.MplsdpMapPorts], true, func(k uint32) string { return "port " + u32str(k) }),
-		ifports:  newTable[uint32, bpf.MplsdpPort](bpf.MplsdpMapIfindexPorts, m[bpf.MplsdpMapIfindexPorts], true, func(k uint32) string { return "ifindex " + u32str(k) }),
 		infra4:   newTable[bpf.MplsdpInfra4Key, uint8](bpf.MplsdpMapInfra4, m[bpf.MplsdpMapInfra4], false, infra4String),
 		infra6:   newTable[bpf.MplsdpInfra6Key, uint8](bpf.MplsdpMapInfra6, m[bpf.MplsdpMapInfra6], false, infra6String),
-		labels:   newTable[uint32, bpf.MplsdpLfibEntry](bpf.MplsdpMapLabels, m[bpf.MplsdpMapLabels], true, func(k uint32) string { return "label " + u32str(k) }),
-		tunnels:  newTable[uint32, bpf.MplsdpLfibEntry](bpf.MplsdpMapTunnels, m[bpf.MplsdpMapTunnels], true, func(k uint32) string { return "tunnel " + u32str(k) }),
 		bindings: newTable[bpf.MplsdpBindingKey, bpf.MplsdpBinding](bpf.MplsdpMapBindings, m[bpf.MplsdpMapBindings], true, bindingString),
 		routes4:  newTable[bpf.MplsdpRoute4Key, bpf.MplsdpNexthop](bpf.MplsdpMapRoutes4, m[bpf.MplsdpMapRoutes4], false, route4String),
 		routes6:  newTable[bpf.MplsdpRoute6Key, bpf.MplsdpNexthop](bpf.MplsdpMapRoutes6, m[bpf.MplsdpMapRoutes6], false, route6String),
@@ -56,7 +53,48 @@ func newTables(m map[string]*ebpf.Map, testMode bool) *tables {
 	if !testMode {
 		t.tx = newTable[uint32, uint32](bpf.MplsdpMapTxPorts, m[bpf.MplsdpMapTxPorts], false, func(k uint32) string { return "port " + u32str(k) })
 	}
-	return t
+	var err error
+	if t.ports, err = newPortTable(bpf.MplsdpMapPorts, m[bpf.MplsdpMapPorts], func(k uint32) string { return "port " + u32str(k) }); err != nil {
+		return nil, err
+	}
+	if t.ifports, err = newPortTable(bpf.MplsdpMapIfindexPorts, m[bpf.MplsdpMapIfindexPorts], func(k uint32) string { return "ifindex " + u32str(k) }); err != nil {
+		t.close()
+		return nil, err
+	}
+	if t.labels, err = newSlotTable("labels", m[bpf.MplsdpMapLabelIndex], m[bpf.MplsdpMapLabelSlots], func(k uint32) string { return "label " + u32str(k) }); err != nil {
+		t.close()
+		return nil, err
+	}
+	if t.tunnels, err = newSlotTable("tunnels", m[bpf.MplsdpMapTunnelIndex], m[bpf.MplsdpMapTunnelSlots], func(k uint32) string { return "tunnel " + u32str(k) }); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// close unmaps the mmapped arrays.
+func (t *tables) close() error {
+	var errs []error
+	for _, a := range []**mmapArray{portArr(t.ports), portArr(t.ifports), slotArr(t.labels), slotArr(t.tunnels)} {
+		if a != nil && *a != nil {
+			errs = append(errs, (*a).unmap())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func portArr(p *portTable) **mmapArray {
+	if p == nil {
+		return nil
+	}
+	return &p.arr
+}
+
+func slotArr(s *slotTable) **mmapArray {
+	if s == nil {
+		return nil
+	}
+	return &s.index
 }
 
 // load fills every shadow from its map.
@@ -73,6 +111,9 @@ func (t *tables) load() error {
 			return err
 		}
 	}
+	// Slots no index points at are free from now on; a program run that read one
+	// before the previous owner of these maps let go of it must have ended first.
+	graceRCU()
 	return nil
 }
 
@@ -172,7 +213,7 @@ func nilSafe[K, V comparable](d *diff[K, V], f func(*diff[K, V]) error) func() e
 
 // wantConfig adds the configured ports (any that is not the zero Port), with the
 // router-wide TTL settings in each, and the infrastructure prefixes.
-func wantConfig(cfg *dataplane.Config, ports, ifports *diff[uint32, bpf.MplsdpPort], tx *diff[uint32, uint32],
+func wantConfig(cfg *dataplane.Config, ports, ifports *portDiff, tx *diff[uint32, uint32],
 	infra4 *diff[bpf.MplsdpInfra4Key, uint8], infra6 *diff[bpf.MplsdpInfra6Key, uint8]) error {
 	for i := range cfg.Ports {
 		p := &cfg.Ports[i]
@@ -219,7 +260,7 @@ func wantConfig(cfg *dataplane.Config, ports, ifports *diff[uint32, bpf.MplsdpPo
 
 // wantLFIB adds every label and tunnel entry. The lfib holds off its writers during a
 // walk, so each walk is one consistent state.
-func wantLFIB(cfg *dataplane.Config, lf *lfib.Table, labels, tunnels *diff[uint32, bpf.MplsdpLfibEntry]) error {
+func wantLFIB(cfg *dataplane.Config, lf *lfib.Table, labels, tunnels *slotDiff) error {
 	var err error
 	lf.WalkTunnels(func(id uint32, e lfib.Entry) bool {
 		var v bpf.MplsdpLfibEntry
