@@ -132,6 +132,9 @@ GLOBAL __u32 g_route_ip(struct xdp_md *ctx, struct ipsend *s)
 	struct lfib_entry *t = lfib_lookup(&tunnel_index, &tunnel_slots, tid);
 	if (!t)
 		return V_DROP(R_NO_ROUTE);
+	__u64 *tb = bpf_map_lookup_elem(&tunnel_bytes, &tid);
+	if (tb)
+		*tb += ip->len;
 	struct path *path = pick(t, ctx, &s->flow);
 	if (!path)
 		return V_DROP(R_NO_ROUTE);
@@ -341,6 +344,9 @@ GLOBAL __u32 g_label_op(struct xdp_md *ctx, struct flow *f, __u32 top, __u32 lse
 		return V_DROP(R_NO_LABEL);
 	if (ttl <= 1)
 		return V_DROP(R_TTL_EXPIRED);
+	__u64 *lb = bpf_map_lookup_elem(&label_bytes, &label);
+	if (lb)
+		*lb += flen;
 	if (e->op == OP_POP_TO_VRF || e->op == OP_POP_TO_NEXTHOP) {
 		if (!bos)
 			return V_DROP(R_MALFORMED);

@@ -114,11 +114,13 @@ const (
 	MplsdpMapIfindexPorts = "ifindex_ports"
 	MplsdpMapInfra4       = "infra4"
 	MplsdpMapInfra6       = "infra6"
+	MplsdpMapLabelBytes   = "label_bytes"
 	MplsdpMapLabelIndex   = "label_index"
 	MplsdpMapLabelSlots   = "label_slots"
 	MplsdpMapPorts        = "ports"
 	MplsdpMapRoutes4      = "routes4"
 	MplsdpMapRoutes6      = "routes6"
+	MplsdpMapTunnelBytes  = "tunnel_bytes"
 	MplsdpMapTunnelIndex  = "tunnel_index"
 	MplsdpMapTunnelSlots  = "tunnel_slots"
 	MplsdpMapTxPorts      = "tx_ports"
@@ -181,11 +183,13 @@ type MplsdpMapSpecs struct {
 	IfindexPorts *ebpf.MapSpec `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.MapSpec `ebpf:"infra4"`
 	Infra6       *ebpf.MapSpec `ebpf:"infra6"`
+	LabelBytes   *ebpf.MapSpec `ebpf:"label_bytes"`
 	LabelIndex   *ebpf.MapSpec `ebpf:"label_index"`
 	LabelSlots   *ebpf.MapSpec `ebpf:"label_slots"`
 	Ports        *ebpf.MapSpec `ebpf:"ports"`
 	Routes4      *ebpf.MapSpec `ebpf:"routes4"`
 	Routes6      *ebpf.MapSpec `ebpf:"routes6"`
+	TunnelBytes  *ebpf.MapSpec `ebpf:"tunnel_bytes"`
 	TunnelIndex  *ebpf.MapSpec `ebpf:"tunnel_index"`
 	TunnelSlots  *ebpf.MapSpec `ebpf:"tunnel_slots"`
 	TxPorts      *ebpf.MapSpec `ebpf:"tx_ports"`
@@ -224,11 +228,13 @@ type MplsdpMaps struct {
 	IfindexPorts *ebpf.Map `ebpf:"ifindex_ports"`
 	Infra4       *ebpf.Map `ebpf:"infra4"`
 	Infra6       *ebpf.Map `ebpf:"infra6"`
+	LabelBytes   *ebpf.Map `ebpf:"label_bytes"`
 	LabelIndex   *ebpf.Map `ebpf:"label_index"`
 	LabelSlots   *ebpf.Map `ebpf:"label_slots"`
 	Ports        *ebpf.Map `ebpf:"ports"`
 	Routes4      *ebpf.Map `ebpf:"routes4"`
 	Routes6      *ebpf.Map `ebpf:"routes6"`
+	TunnelBytes  *ebpf.Map `ebpf:"tunnel_bytes"`
 	TunnelIndex  *ebpf.Map `ebpf:"tunnel_index"`
 	TunnelSlots  *ebpf.Map `ebpf:"tunnel_slots"`
 	TxPorts      *ebpf.Map `ebpf:"tx_ports"`
@@ -241,11 +247,13 @@ func (m *MplsdpMaps) Close() error {
 		m.IfindexPorts,
 		m.Infra4,
 		m.Infra6,
+		m.LabelBytes,
 		m.LabelIndex,
 		m.LabelSlots,
 		m.Ports,
 		m.Routes4,
 		m.Routes6,
+		m.TunnelBytes,
 		m.TunnelIndex,
 		m.TunnelSlots,
 		m.TxPorts,

@@ -160,6 +160,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } counters SEC(".maps");
 
+/* Bytes switched by incoming label and pushed by tunnel, per CPU: the "bytes label
+ * switched" column operators read in a forwarding table. Counted as received. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} label_bytes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_TUNNEL_IDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tunnel_bytes SEC(".maps");
+
 /* port number -> ifindex, for XDP_REDIRECT */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);

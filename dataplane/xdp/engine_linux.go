@@ -60,6 +60,7 @@ var pinnedMaps = []string{
 	bpf.MplsdpMapBindings, bpf.MplsdpMapCounters, bpf.MplsdpMapIfindexPorts,
 	bpf.MplsdpMapInfra4, bpf.MplsdpMapInfra6, bpf.MplsdpMapLabelIndex, bpf.MplsdpMapLabelSlots, bpf.MplsdpMapPorts,
 	bpf.MplsdpMapRoutes4, bpf.MplsdpMapRoutes6, bpf.MplsdpMapTunnelIndex, bpf.MplsdpMapTunnelSlots, bpf.MplsdpMapTxPorts,
+	bpf.MplsdpMapLabelBytes, bpf.MplsdpMapTunnelBytes,
 }
 
 // mapValues are the Go value types of the maps, to check against the compiled program.
@@ -70,6 +71,7 @@ var mapValues = map[string]any{
 	bpf.MplsdpMapLabelIndex: uint32(0), bpf.MplsdpMapLabelSlots: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapPorts: bpf.MplsdpPort{},
 	bpf.MplsdpMapRoutes4: bpf.MplsdpNexthop{}, bpf.MplsdpMapRoutes6: bpf.MplsdpNexthop{},
 	bpf.MplsdpMapTunnelIndex: uint32(0), bpf.MplsdpMapTunnelSlots: bpf.MplsdpLfibEntry{}, bpf.MplsdpMapTxPorts: uint32(0),
+	bpf.MplsdpMapLabelBytes: uint64(0), bpf.MplsdpMapTunnelBytes: uint64(0),
 }
 
 var errClosed = errors.New("xdp: engine closed")
@@ -584,4 +586,39 @@ func (e *Engine) Stats() (*dataplane.Stats, error) {
 		}
 	}
 	return s, nil
+}
+
+// SwitchedBytes returns, summed over CPUs, the bytes each given incoming label switched
+// and each given tunnel pushed since the maps were created (they survive an adoption).
+func (e *Engine) SwitchedBytes(labels, tunnels []uint32) (byLabel, byTunnel map[uint32]uint64, err error) {
+	e.life.RLock()
+	defer e.life.RUnlock()
+	if e.closed {
+		return nil, nil, errClosed
+	}
+	read := func(m *ebpf.Map, keys []uint32) (map[uint32]uint64, error) {
+		out := make(map[uint32]uint64, len(keys))
+		var vals []uint64
+		for _, k := range keys {
+			if k >= m.MaxEntries() {
+				continue
+			}
+			if err := m.Lookup(k, &vals); err != nil {
+				return nil, fmt.Errorf("xdp: read %s[%d]: %w", m.String(), k, err)
+			}
+			var sum uint64
+			for _, v := range vals {
+				sum += v
+			}
+			out[k] = sum
+		}
+		return out, nil
+	}
+	if byLabel, err = read(e.maps[bpf.MplsdpMapLabelBytes], labels); err != nil {
+		return nil, nil, err
+	}
+	if byTunnel, err = read(e.maps[bpf.MplsdpMapTunnelBytes], tunnels); err != nil {
+		return nil, nil, err
+	}
+	return byLabel, byTunnel, nil
 }

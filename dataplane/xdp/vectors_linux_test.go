@@ -12,6 +12,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/mplsdp/mplsdp/bench/benchrouter"
 	"github.com/mplsdp/mplsdp/dataplane"
 	"github.com/mplsdp/mplsdp/dataplane/vectors"
 	"github.com/mplsdp/mplsdp/dataplane/xdp"
@@ -180,4 +181,32 @@ func TestDifferential(t *testing.T) {
 
 func dump(b []byte) string {
 	return gopacket.NewPacket(b, layers.LayerTypeEthernet, gopacket.Default).Dump() + hex.Dump(b)
+}
+
+// TestSwitchedBytes: a swapped frame adds its length to its label's bytes, a pushed one
+// its IP length to its tunnel's.
+func TestSwitchedBytes(t *testing.T) {
+	e := loadTestEngine(t)
+	r, _, err := benchrouter.Router(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(r); err != nil {
+		t.Fatal(err)
+	}
+	swap, _ := benchrouter.UDP4([4]byte{198, 51, 100, 1}, benchrouter.LabelSwap)
+	before, _, err := e.SwitchedBytes([]uint32{benchrouter.LabelSwap}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		runXDP(t, e, benchrouter.PortCore0, swap)
+	}
+	after, _, err := e.SwitchedBytes([]uint32{benchrouter.LabelSwap}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after[benchrouter.LabelSwap] - before[benchrouter.LabelSwap]; d != uint64(3*len(swap)) {
+		t.Errorf("label %d switched %d bytes, want %d", benchrouter.LabelSwap, d, 3*len(swap))
+	}
 }
