@@ -41,8 +41,9 @@ func newRootCmd() *cobra.Command {
 		Short: "Show and change the forwarding tables of mplsdp",
 		Long: `mplsctl talks to the mplsdp daemon over its controller API (gRPC on a unix
 socket, mode 0600: run it as the daemon's user). It shows the LFIB, VRFs, routes,
-interfaces and drops, and adds and deletes VRF routes; a change is all or nothing
-and the reply means it reached the forwarding tables.`,
+interfaces and drops, adds and deletes VRF routes and label entries (a change is
+all or nothing and the reply means it reached the forwarding tables), and traces
+a packet through the pipeline.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -59,7 +60,7 @@ and the reply means it reached the forwarding tables.`,
 	root.PersistentFlags().StringVar(&c.socket, "socket", socket, "the daemon's API socket (env MPLSDP_SOCKET)")
 	root.PersistentFlags().StringVarP(&c.output, "output", "o", "table", "output format: table or json (the API's messages, protojson)")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the daemon")
-	root.AddCommand(c.showCmd(), c.addCmd(), c.delCmd(), c.watchCmd())
+	root.AddCommand(c.showCmd(), c.addCmd(), c.delCmd(), c.watchCmd(), c.traceCmd())
 	return root
 }
 
@@ -134,10 +135,12 @@ own), then the tunnels that VRF routes to remote PEs push onto packets.
 Outgoing Label is the swapped-in or pushed label stack (top first), "Pop Label"
 for penultimate-hop pop, "No Label" for a VPN label (pop, then an IP lookup in the
 VRF: Outgoing Interface "aggregate/VRF"). Next Hop is the configured address of
-the next hop, or its MAC when the address is not known.
+the next hop, or its MAC when the address is not known. Entries the API added
+(add label) say "(api)" in the Prefix or Tunnel Id column.
 
-Bytes Label Switched is always "-": the dataplane counts per interface and drop
-reason (show interfaces, show drops), not yet per label.`,
+Bytes Label Switched counts the bytes of the frames each label switched (for a
+tunnel, the IP bytes pushed into it) since the daemon's maps were created; "-" where
+the engine keeps no per-label counters (the AF_XDP engine).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return c.call(cmd, c.timeout, func(ctx context.Context, rc api.RouterClient) error {
@@ -236,7 +239,112 @@ func (c *cli) addCmd() *cobra.Command {
 			})
 		},
 	})
+	add.AddCommand(&cobra.Command{
+		Use:   "label IN (swap OUT[,OUT...] | pop) via ADDR interface IF [mac MAC]",
+		Short: "Add an incoming-label entry (owner api): swap (and push), or penultimate-hop pop",
+		Long: `Add an incoming-label entry (owner api). swap replaces the incoming label by
+OUT (several: the first ones are pushed on top, top first); pop removes it
+(penultimate hop). The frame goes out IF to ADDR, whose MAC comes from the
+neighbour table unless given. An entry the API added before for IN is replaced;
+a label of the configuration (an LSP's in-label, a VRF's label) is refused.`,
+		Example: `  mplsctl add label 5000 swap 5001 via 198.51.100.9 interface core0
+  mplsctl add label 5000 swap 5001,5002 via 198.51.100.9 interface core0 mac 02:0a:00:00:00:01
+  mplsctl add label 5003 pop via 198.51.100.9 interface core0`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := parseAddLabel(args)
+			if err != nil {
+				return err
+			}
+			return c.call(cmd, c.timeout, func(ctx context.Context, rc api.RouterClient) error {
+				resp, err := rc.AddLabels(ctx, &api.AddLabelsRequest{Labels: []*api.LabelEntry{e}})
+				if err != nil {
+					return err
+				}
+				return c.printChange(cmd, resp)
+			})
+		},
+	})
 	return add
+}
+
+// parseAddLabel parses "IN (swap OUT[,OUT...] | pop)" and the next hop's keywords.
+func parseAddLabel(args []string) (*api.LabelEntry, error) {
+	const usage = "usage: add label IN (swap OUT[,OUT...] | pop) via ADDR interface IF [mac MAC]"
+	if len(args) < 2 {
+		return nil, errors.New(usage)
+	}
+	in, err := parseNumber("label", args[0], 1<<20-1)
+	if err != nil {
+		return nil, err
+	}
+	p := &api.Path{}
+	e := &api.LabelEntry{Label: in, Operation: args[1], Paths: []*api.Path{p}}
+	rest := args[2:]
+	switch args[1] {
+	case "swap":
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("swap needs the outgoing labels; %s", usage)
+		}
+		if p.Labels, err = parseLabels(rest[0]); err != nil {
+			return nil, err
+		}
+		rest = rest[1:]
+	case "pop":
+	default:
+		return nil, fmt.Errorf("%q: want swap or pop; %s", args[1], usage)
+	}
+	err = keywords(rest, usage, map[string]func(string) error{
+		"via":       func(v string) error { p.Via = v; return nil },
+		"interface": func(v string) error { p.Interface = v; return nil },
+		"mac":       func(v string) error { p.Mac = v; return nil },
+	})
+	return e, err
+}
+
+// keywords parses "KEY VALUE" pairs with set[KEY].
+func keywords(rest []string, usage string, set map[string]func(string) error) error {
+	if len(rest)%2 != 0 {
+		return fmt.Errorf("%q needs a value; %s", rest[len(rest)-1], usage)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(rest); i += 2 {
+		key, val := rest[i], rest[i+1]
+		fn, ok := set[key]
+		if !ok {
+			return fmt.Errorf("unknown keyword %q; %s", key, usage)
+		}
+		if seen[key] {
+			return fmt.Errorf("%s given twice", key)
+		}
+		seen[key] = true
+		if err := fn(val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseNumber parses a decimal number up to limit.
+func parseNumber(what, s string, limit uint64) (uint32, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || n > limit {
+		return 0, fmt.Errorf("%s %q: want a number 0..%d", what, s, limit)
+	}
+	return uint32(n), nil
+}
+
+// parseLabels parses "L[,L...]".
+func parseLabels(s string) ([]uint32, error) {
+	var out []uint32
+	for _, f := range strings.Split(s, ",") {
+		n, err := parseNumber("label", f, 1<<20-1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // parseAddRoute parses "vrf NAME PREFIX" and the next hop's keywords.
@@ -310,6 +418,33 @@ func (c *cli) delCmd() *cobra.Command {
 			})
 		},
 	})
+	del.AddCommand(&cobra.Command{
+		Use:   "label IN...",
+		Short: "Delete incoming-label entries the API added (all or none); the configuration's stay",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("usage: del label IN [IN ...]")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &api.DeleteLabelsRequest{}
+			for _, a := range args {
+				n, err := parseNumber("label", a, 1<<20-1)
+				if err != nil {
+					return err
+				}
+				req.Labels = append(req.Labels, n)
+			}
+			return c.call(cmd, c.timeout, func(ctx context.Context, rc api.RouterClient) error {
+				resp, err := rc.DeleteLabels(ctx, req)
+				if err != nil {
+					return err
+				}
+				return c.printChange(cmd, resp)
+			})
+		},
+	})
 	return del
 }
 
@@ -359,6 +494,72 @@ JSON object per line.`,
 					}
 					fmt.Fprintln(cmd.OutOrStdout())
 				}
+			})
+		},
+	}
+}
+
+func (c *cli) traceCmd() *cobra.Command {
+	const usage = "usage: trace interface IF [vlan N] [label L[,L...]] src ADDR dst ADDR [proto udp|tcp|icmp] [sport N] [dport N] [ttl N] [tos N] [length N]"
+	return &cobra.Command{
+		Use:   "trace interface IF [vlan N] [label L[,L...]] src ADDR dst ADDR [proto udp|tcp|icmp] [sport N] [dport N] [ttl N] [tos N] [length N]",
+		Short: "Run a packet through the pipeline and show each decision and the frame that leaves",
+		Long: `Build a frame as if it arrived on interface IF (to its MAC; tagged with VLAN N;
+labelled with L,... top first, TTL 64, the S bit on the last) carrying an IP
+packet from src to dst (UDP by default; ttl 64, tos 0, length the payload
+bytes), run it through the forwarding pipeline, and print the decisions of the
+tables (port role, VRF binding, infrastructure ACL, route, tunnel, label
+entries), the verdict, and the frame that leaves, layer by layer. Nothing is
+sent and no counter changes.`,
+		Example: `  mplsctl trace interface ce-a src 192.0.2.2 dst 192.0.2.200
+  mplsctl trace interface trunk0 vlan 100 src 192.0.2.2 dst 198.51.100.1 proto tcp dport 22
+  mplsctl trace interface core0 label 3001,1000 src 192.0.2.200 dst 192.0.2.3 proto icmp`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &api.TraceRequest{}
+			num := func(what string, limit uint64, to func(uint32)) func(string) error {
+				return func(v string) error {
+					n, err := parseNumber(what, v, limit)
+					if err == nil {
+						to(n)
+					}
+					return err
+				}
+			}
+			err := keywords(args, usage, map[string]func(string) error{
+				"interface": func(v string) error { req.Interface = v; return nil },
+				"vlan":      num("vlan", 4094, func(n uint32) { req.Vlan = n }),
+				"label": func(v string) error {
+					ls, err := parseLabels(v)
+					for _, l := range ls {
+						req.Labels = append(req.Labels, &api.TraceLabel{Label: l})
+					}
+					return err
+				},
+				"src":    func(v string) error { req.Src = v; return nil },
+				"dst":    func(v string) error { req.Dst = v; return nil },
+				"proto":  func(v string) error { req.Protocol = v; return nil },
+				"sport":  num("sport", 65535, func(n uint32) { req.SrcPort = n }),
+				"dport":  num("dport", 65535, func(n uint32) { req.DstPort = n }),
+				"ttl":    num("ttl", 255, func(n uint32) { req.Ttl = &n }),
+				"tos":    num("tos", 255, func(n uint32) { req.Tos = n }),
+				"length": num("length", 9000, func(n uint32) { req.PayloadLength = n }),
+			})
+			if err != nil {
+				return err
+			}
+			if req.Interface == "" || req.Src == "" || req.Dst == "" {
+				return errors.New("interface, src and dst are needed; " + usage)
+			}
+			return c.call(cmd, c.timeout, func(ctx context.Context, rc api.RouterClient) error {
+				resp, err := rc.Trace(ctx, req)
+				if err != nil {
+					return err
+				}
+				if c.output == "json" {
+					return printJSON(cmd, resp, true)
+				}
+				return printTrace(cmd.OutOrStdout(), resp)
 			})
 		},
 	}

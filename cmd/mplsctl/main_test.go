@@ -215,3 +215,86 @@ func TestWatch(t *testing.T) {
 		t.Errorf("watch line %q: %v", line, err)
 	}
 }
+
+func TestLabels(t *testing.T) {
+	srv := started(t)
+	out := ok(t, srv, "add", "label", "5000", "swap", "5001,5002", "via", "198.51.100.9", "interface", "core0")
+	if !strings.HasPrefix(out, "done: in the forwarding tables in ") {
+		t.Errorf("add label: %q", out)
+	}
+	out = ok(t, srv, "-o", "json", "add", "label", "5003", "pop", "via", "198.51.100.9", "interface", "core0", "mac", "02:0a:00:00:00:01")
+	var resp api.ChangeResponse
+	if err := protojson.Unmarshal([]byte(out), &resp); err != nil || resp.Generation == 0 {
+		t.Errorf("add label -o json: %q, %v", out, err)
+	}
+	golden(t, "forwarding-table-api", ok(t, srv, "show", "mpls", "forwarding-table"))
+	out = ok(t, srv, "-o", "json", "show", "mpls", "forwarding-table")
+	var labels api.ListLabelsResponse
+	if err := protojson.Unmarshal([]byte(out), &labels); err != nil {
+		t.Fatal(err)
+	}
+	owners := map[uint32]api.Owner{}
+	for _, e := range labels.Labels {
+		owners[e.Label] = e.Owner
+	}
+	if owners[5000] != api.Owner_OWNER_API || owners[5003] != api.Owner_OWNER_API || owners[3001] != api.Owner_OWNER_CONFIG || owners[1000] != api.Owner_OWNER_CONFIG {
+		t.Errorf("owners in forwarding-table JSON: %v", owners)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"add", "label", "3001", "pop", "via", "198.51.100.9", "interface", "core0"}, "the configuration uses the label (an LSP's in-label); pick another or change the configuration file; nothing changed (FailedPrecondition)"},
+		{[]string{"add", "label", "6000", "swap", "via", "198.51.100.9", "interface", "core0"}, `label "via": want a number`},
+		{[]string{"add", "label", "6000", "swap"}, "swap needs the outgoing labels"},
+		{[]string{"add", "label", "6000", "push", "6001"}, `"push": want swap or pop`},
+		{[]string{"add", "label", "6000", "pop", "via", "198.51.100.9", "interface", "eth9"}, `no interface "eth9" in the configuration; nothing changed (InvalidArgument)`},
+		{[]string{"add", "label", "6000", "pop", "via", "198.51.100.9", "vlan", "3"}, `unknown keyword "vlan"`},
+		{[]string{"add", "label", "x", "pop"}, `label "x": want a number`},
+		{[]string{"del", "label", "3001"}, "belongs to the configuration"},
+		{[]string{"del", "label", "7777"}, "no such label entry from the API; nothing changed (NotFound)"},
+		{[]string{"del", "label"}, "usage: del label IN"},
+	} {
+		_, errOut, code := mplsctl(t, srv, tc.args...)
+		if code == 0 || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("mplsctl %s: exit %d, %q; want an error with %q", strings.Join(tc.args, " "), code, errOut, tc.msg)
+		}
+	}
+
+	ok(t, srv, "del", "label", "5000", "5003")
+	golden(t, "forwarding-table", ok(t, srv, "show", "mpls", "forwarding-table"))
+}
+
+func TestTrace(t *testing.T) {
+	srv := started(t)
+	golden(t, "trace-ce-remote", ok(t, srv, "trace", "interface", "ce-a", "src", "192.0.2.2", "dst", "192.0.2.200", "tos", "160", "length", "20"))
+	golden(t, "trace-infra-acl", ok(t, srv, "trace", "interface", "trunk0", "vlan", "100", "src", "192.0.2.2", "dst", "198.51.100.1", "proto", "tcp", "dport", "22"))
+	golden(t, "trace-core-vrf", ok(t, srv, "trace", "interface", "core0", "label", "1000", "src", "192.0.2.200", "dst", "192.0.2.3", "proto", "icmp", "ttl", "9"))
+
+	out := ok(t, srv, "-o", "json", "trace", "interface", "ce-a", "label", "1000", "src", "192.0.2.2", "dst", "192.0.2.200")
+	var resp api.TraceResponse
+	if err := protojson.Unmarshal([]byte(out), &resp); err != nil {
+		t.Fatalf("trace JSON: %v\n%s", err, out)
+	}
+	if resp.Verdict != "drop" || resp.Reason != "label_spoof" {
+		t.Errorf("trace JSON: %v", &resp)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"trace", "interface", "ce-a", "src", "192.0.2.2"}, "interface, src and dst are needed"},
+		{[]string{"trace", "interface", "eth9", "src", "192.0.2.2", "dst", "192.0.2.200"}, `trace: no interface "eth9" (see show interfaces) (InvalidArgument)`},
+		{[]string{"trace", "interface", "ce-a", "src", "192.0.2.2", "dst", "192.0.2.200", "ttl", "300"}, `ttl "300": want a number 0..255`},
+		{[]string{"trace", "interface", "ce-a", "src", "192.0.2.2", "dst", "192.0.2.200", "label", "1,x"}, `label "x"`},
+		{[]string{"trace", "interface", "ce-a", "src", "192.0.2.2", "dst", "192.0.2.200", "proto"}, `"proto" needs a value`},
+		{[]string{"trace", "interface", "ce-a", "src", "192.0.2.2", "dst", "2001:db8::1"}, "different families"},
+	} {
+		_, errOut, code := mplsctl(t, srv, tc.args...)
+		if code == 0 || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("mplsctl %s: exit %d, %q; want an error with %q", strings.Join(tc.args, " "), code, errOut, tc.msg)
+		}
+	}
+}

@@ -65,12 +65,19 @@ func nextHop(p *api.Path) string {
 // printLabels prints the LFIB in the columns of router CLIs.
 func printLabels(w io.Writer, resp *api.ListLabelsResponse) error {
 	t := newTable(w, "Local Label", "Outgoing Label", "Prefix or Tunnel Id", "Bytes Label Switched", "Outgoing Interface", "Next Hop")
-	const noBytes = "-" // not counted per label yet
 	for _, e := range resp.GetLabels() {
 		local := strconv.FormatUint(uint64(e.GetLabel()), 10)
+		bytes := "-" // the engine does not count per label (AF_XDP)
+		if e.Bytes != nil {
+			bytes = strconv.FormatUint(e.GetBytes(), 10)
+		}
 		if e.GetOperation() == "pop-to-vrf" {
-			t.row(local, "No Label", "vrf "+e.GetVrf(), noBytes, "aggregate/"+e.GetVrf(), "-")
+			t.row(local, "No Label", "vrf "+e.GetVrf(), bytes, "aggregate/"+e.GetVrf(), "-")
 			continue
+		}
+		prefix := "-"
+		if e.GetOwner() == api.Owner_OWNER_API {
+			prefix = "(api)"
 		}
 		for i, p := range e.GetPaths() {
 			out := labelList(p.GetLabels())
@@ -80,14 +87,14 @@ func printLabels(w io.Writer, resp *api.ListLabelsResponse) error {
 			case "pop-to-nexthop":
 				out = "No Label"
 			}
-			first := local
+			first, b := local, bytes
 			if i > 0 {
-				first = "" // another ECMP path of the same label
+				first, b = "", "" // another ECMP path of the same label
 			}
-			t.row(first, dash(out), "-", noBytes, ifName(p.GetInterface(), p.GetVlan()), nextHop(p))
+			t.row(first, dash(out), prefix, b, ifName(p.GetInterface(), p.GetVlan()), nextHop(p))
 		}
 		if len(e.GetPaths()) == 0 {
-			t.row(local, e.GetOperation(), "-", noBytes, "-", "-")
+			t.row(local, e.GetOperation(), prefix, bytes, "-", "-")
 		}
 	}
 	for _, tun := range resp.GetTunnels() {
@@ -95,11 +102,15 @@ func printLabels(w io.Writer, resp *api.ListLabelsResponse) error {
 		if tun.GetFec() != "" {
 			id = tun.GetFec() + " (" + id + ")"
 		}
+		bytes := "-"
+		if tun.Bytes != nil {
+			bytes = strconv.FormatUint(tun.GetBytes(), 10)
+		}
 		for i, p := range tun.GetPaths() {
 			if i > 0 {
-				id = ""
+				id, bytes = "", ""
 			}
-			t.row("-", dash(labelList(p.GetLabels())), id, noBytes, ifName(p.GetInterface(), p.GetVlan()), nextHop(p))
+			t.row("-", dash(labelList(p.GetLabels())), id, bytes, ifName(p.GetInterface(), p.GetVlan()), nextHop(p))
 		}
 	}
 	return t.flush()
@@ -216,4 +227,38 @@ func printTable(w io.Writer, m proto.Message) error {
 		return nil
 	}
 	return fmt.Errorf("no table format for %T", m)
+}
+
+// printTrace prints a trace like a router's packet tracer: one line per decision,
+// the verdict, then the frame that leaves (or, when none does, the one traced).
+func printTrace(w io.Writer, resp *api.TraceResponse) error {
+	t := newTable(w, "Step", "Table", "Decision")
+	for i, s := range resp.GetSteps() {
+		t.row(strconv.Itoa(i+1), s.GetTable(), s.GetSummary())
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	var result string
+	frame, which := resp.GetOutput(), "Output"
+	switch resp.GetVerdict() {
+	case "forward":
+		result = "forward out " + resp.GetEgressInterface() + " (port " + u64(uint64(resp.GetEgressPort())) + ")"
+	case "drop":
+		result = "drop (" + resp.GetReason() + ")"
+	case "kernel":
+		result = "to the kernel (the host's network stack)"
+	default:
+		result = resp.GetVerdict()
+	}
+	if frame == nil {
+		frame, which = resp.GetInput(), "Input"
+	}
+	fmt.Fprintf(w, "\nResult: %s\n\n%s frame, %d bytes:\n", result, which, frame.GetLength())
+	lt := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	for _, l := range frame.GetLayers() {
+		lt.row("  "+l.GetName(), l.GetSummary())
+	}
+	lt.row("  hex", frame.GetHex())
+	return lt.flush()
 }

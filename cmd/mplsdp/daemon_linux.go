@@ -59,6 +59,16 @@ func (d *daemon) Stats() (*dataplane.Stats, error) {
 	return d.eng.Stats()
 }
 
+// SwitchedBytes are the bytes switched by label and pushed by tunnel, where the engine
+// keeps them (the XDP engine does).
+func (d *daemon) SwitchedBytes(labels, tunnels []uint32) (map[uint32]uint64, map[uint32]uint64, error) {
+	x, ok := d.eng.(*xdpEngine)
+	if !ok {
+		return nil, nil, errors.New("the running engine keeps no per-label counters")
+	}
+	return x.e.SwitchedBytes(labels, tunnels)
+}
+
 // resolveInterval is how often entries waiting for a neighbour are retried.
 const resolveInterval = 2 * time.Second
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // The controller API of mplsdp: what mplsctl and other controllers use to read the
-// forwarding tables and to add and delete VRF routes. It is served on a unix socket
+// forwarding tables, to add and delete VRF routes and incoming-label entries, and to
+// trace a packet through the pipeline. It is served on a unix socket
 // (mode 0600), never on TCP.
 //
 // Changes come in batches that are all or nothing: a batch is validated first, and a
@@ -792,13 +793,18 @@ func (x *ListLabelsResponse) GetTunnels() []*Tunnel {
 	return nil
 }
 
-// LabelEntry is an LFIB entry for an incoming (local) label.
+// LabelEntry is an LFIB entry for an incoming (local) label. In AddLabels: label
+// (16..1048575), operation swap or pop and exactly one path with interface and via
+// (or mac), and for swap its outgoing labels (1 to 4, top first); vlan stays 0 (label
+// entries send untagged), port is ignored.
 type LabelEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Label         uint32                 `protobuf:"varint,1,opt,name=label,proto3" json:"label,omitempty"`
-	Operation     string                 `protobuf:"bytes,2,opt,name=operation,proto3" json:"operation,omitempty"` // swap, pop, pop-to-vrf, pop-to-nexthop
-	Vrf           string                 `protobuf:"bytes,3,opt,name=vrf,proto3" json:"vrf,omitempty"`             // pop-to-vrf: the VRF the IP lookup happens in
-	Paths         []*Path                `protobuf:"bytes,4,rep,name=paths,proto3" json:"paths,omitempty"`         // none for pop-to-vrf; several: ECMP
+	Operation     string                 `protobuf:"bytes,2,opt,name=operation,proto3" json:"operation,omitempty"`               // swap, pop, pop-to-vrf, pop-to-nexthop
+	Vrf           string                 `protobuf:"bytes,3,opt,name=vrf,proto3" json:"vrf,omitempty"`                           // pop-to-vrf: the VRF the IP lookup happens in
+	Paths         []*Path                `protobuf:"bytes,4,rep,name=paths,proto3" json:"paths,omitempty"`                       // none for pop-to-vrf; several: ECMP
+	Owner         Owner                  `protobuf:"varint,5,opt,name=owner,proto3,enum=mplsdp.v1.Owner" json:"owner,omitempty"` // output: api for the API's entries; config for the configuration's LSPs and VRF labels
+	Bytes         *uint64                `protobuf:"varint,6,opt,name=bytes,proto3,oneof" json:"bytes,omitempty"`                // output: bytes switched by this label, where the engine counts them (XDP)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -861,19 +867,122 @@ func (x *LabelEntry) GetPaths() []*Path {
 	return nil
 }
 
+func (x *LabelEntry) GetOwner() Owner {
+	if x != nil {
+		return x.Owner
+	}
+	return Owner_OWNER_UNSPECIFIED
+}
+
+func (x *LabelEntry) GetBytes() uint64 {
+	if x != nil && x.Bytes != nil {
+		return *x.Bytes
+	}
+	return 0
+}
+
+type AddLabelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Labels        []*LabelEntry          `protobuf:"bytes,1,rep,name=labels,proto3" json:"labels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddLabelsRequest) Reset() {
+	*x = AddLabelsRequest{}
+	mi := &file_mplsdp_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddLabelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddLabelsRequest) ProtoMessage() {}
+
+func (x *AddLabelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddLabelsRequest.ProtoReflect.Descriptor instead.
+func (*AddLabelsRequest) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AddLabelsRequest) GetLabels() []*LabelEntry {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+type DeleteLabelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Labels        []uint32               `protobuf:"varint,1,rep,packed,name=labels,proto3" json:"labels,omitempty"` // incoming labels
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLabelsRequest) Reset() {
+	*x = DeleteLabelsRequest{}
+	mi := &file_mplsdp_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLabelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLabelsRequest) ProtoMessage() {}
+
+func (x *DeleteLabelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLabelsRequest.ProtoReflect.Descriptor instead.
+func (*DeleteLabelsRequest) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteLabelsRequest) GetLabels() []uint32 {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
 // Tunnel is an LFIB push (FTN) entry: VRF routes to remote PEs point at one.
 type Tunnel struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Fec           string                 `protobuf:"bytes,2,opt,name=fec,proto3" json:"fec,omitempty"` // the LSP's FEC from the configuration; "" if unknown
 	Paths         []*Path                `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	Bytes         *uint64                `protobuf:"varint,4,opt,name=bytes,proto3,oneof" json:"bytes,omitempty"` // output: bytes pushed into this tunnel, where the engine counts them (XDP)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Tunnel) Reset() {
 	*x = Tunnel{}
-	mi := &file_mplsdp_proto_msgTypes[13]
+	mi := &file_mplsdp_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +994,7 @@ func (x *Tunnel) String() string {
 func (*Tunnel) ProtoMessage() {}
 
 func (x *Tunnel) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[13]
+	mi := &file_mplsdp_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1007,7 @@ func (x *Tunnel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tunnel.ProtoReflect.Descriptor instead.
 func (*Tunnel) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{13}
+	return file_mplsdp_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Tunnel) GetId() uint32 {
@@ -922,6 +1031,13 @@ func (x *Tunnel) GetPaths() []*Path {
 	return nil
 }
 
+func (x *Tunnel) GetBytes() uint64 {
+	if x != nil && x.Bytes != nil {
+		return *x.Bytes
+	}
+	return 0
+}
+
 // Path is one way out of an entry.
 type Path struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -937,7 +1053,7 @@ type Path struct {
 
 func (x *Path) Reset() {
 	*x = Path{}
-	mi := &file_mplsdp_proto_msgTypes[14]
+	mi := &file_mplsdp_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1065,7 @@ func (x *Path) String() string {
 func (*Path) ProtoMessage() {}
 
 func (x *Path) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[14]
+	mi := &file_mplsdp_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1078,7 @@ func (x *Path) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Path.ProtoReflect.Descriptor instead.
 func (*Path) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{14}
+	return file_mplsdp_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Path) GetLabels() []uint32 {
@@ -1015,7 +1131,7 @@ type ListInterfacesRequest struct {
 
 func (x *ListInterfacesRequest) Reset() {
 	*x = ListInterfacesRequest{}
-	mi := &file_mplsdp_proto_msgTypes[15]
+	mi := &file_mplsdp_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1143,7 @@ func (x *ListInterfacesRequest) String() string {
 func (*ListInterfacesRequest) ProtoMessage() {}
 
 func (x *ListInterfacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[15]
+	mi := &file_mplsdp_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1156,7 @@ func (x *ListInterfacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInterfacesRequest.ProtoReflect.Descriptor instead.
 func (*ListInterfacesRequest) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{15}
+	return file_mplsdp_proto_rawDescGZIP(), []int{17}
 }
 
 type ListInterfacesResponse struct {
@@ -1053,7 +1169,7 @@ type ListInterfacesResponse struct {
 
 func (x *ListInterfacesResponse) Reset() {
 	*x = ListInterfacesResponse{}
-	mi := &file_mplsdp_proto_msgTypes[16]
+	mi := &file_mplsdp_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1181,7 @@ func (x *ListInterfacesResponse) String() string {
 func (*ListInterfacesResponse) ProtoMessage() {}
 
 func (x *ListInterfacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[16]
+	mi := &file_mplsdp_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1194,7 @@ func (x *ListInterfacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInterfacesResponse.ProtoReflect.Descriptor instead.
 func (*ListInterfacesResponse) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{16}
+	return file_mplsdp_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListInterfacesResponse) GetInterfaces() []*Interface {
@@ -1116,7 +1232,7 @@ type Interface struct {
 
 func (x *Interface) Reset() {
 	*x = Interface{}
-	mi := &file_mplsdp_proto_msgTypes[17]
+	mi := &file_mplsdp_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1128,7 +1244,7 @@ func (x *Interface) String() string {
 func (*Interface) ProtoMessage() {}
 
 func (x *Interface) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[17]
+	mi := &file_mplsdp_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1141,7 +1257,7 @@ func (x *Interface) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interface.ProtoReflect.Descriptor instead.
 func (*Interface) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{17}
+	return file_mplsdp_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Interface) GetName() string {
@@ -1247,7 +1363,7 @@ type Binding struct {
 
 func (x *Binding) Reset() {
 	*x = Binding{}
-	mi := &file_mplsdp_proto_msgTypes[18]
+	mi := &file_mplsdp_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1375,7 @@ func (x *Binding) String() string {
 func (*Binding) ProtoMessage() {}
 
 func (x *Binding) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[18]
+	mi := &file_mplsdp_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1388,7 @@ func (x *Binding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Binding.ProtoReflect.Descriptor instead.
 func (*Binding) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{18}
+	return file_mplsdp_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Binding) GetVlan() uint32 {
@@ -1304,7 +1420,7 @@ type DropsRequest struct {
 
 func (x *DropsRequest) Reset() {
 	*x = DropsRequest{}
-	mi := &file_mplsdp_proto_msgTypes[19]
+	mi := &file_mplsdp_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1432,7 @@ func (x *DropsRequest) String() string {
 func (*DropsRequest) ProtoMessage() {}
 
 func (x *DropsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[19]
+	mi := &file_mplsdp_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1445,7 @@ func (x *DropsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropsRequest.ProtoReflect.Descriptor instead.
 func (*DropsRequest) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{19}
+	return file_mplsdp_proto_rawDescGZIP(), []int{21}
 }
 
 type DropsResponse struct {
@@ -1341,7 +1457,7 @@ type DropsResponse struct {
 
 func (x *DropsResponse) Reset() {
 	*x = DropsResponse{}
-	mi := &file_mplsdp_proto_msgTypes[20]
+	mi := &file_mplsdp_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1469,7 @@ func (x *DropsResponse) String() string {
 func (*DropsResponse) ProtoMessage() {}
 
 func (x *DropsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[20]
+	mi := &file_mplsdp_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1482,7 @@ func (x *DropsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropsResponse.ProtoReflect.Descriptor instead.
 func (*DropsResponse) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{20}
+	return file_mplsdp_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DropsResponse) GetDrops() []*Drop {
@@ -1388,7 +1504,7 @@ type Drop struct {
 
 func (x *Drop) Reset() {
 	*x = Drop{}
-	mi := &file_mplsdp_proto_msgTypes[21]
+	mi := &file_mplsdp_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1516,7 @@ func (x *Drop) String() string {
 func (*Drop) ProtoMessage() {}
 
 func (x *Drop) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[21]
+	mi := &file_mplsdp_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1529,7 @@ func (x *Drop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drop.ProtoReflect.Descriptor instead.
 func (*Drop) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{21}
+	return file_mplsdp_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Drop) GetInterface() string {
@@ -1452,7 +1568,7 @@ type UnresolvedRequest struct {
 
 func (x *UnresolvedRequest) Reset() {
 	*x = UnresolvedRequest{}
-	mi := &file_mplsdp_proto_msgTypes[22]
+	mi := &file_mplsdp_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1464,7 +1580,7 @@ func (x *UnresolvedRequest) String() string {
 func (*UnresolvedRequest) ProtoMessage() {}
 
 func (x *UnresolvedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[22]
+	mi := &file_mplsdp_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1477,7 +1593,7 @@ func (x *UnresolvedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnresolvedRequest.ProtoReflect.Descriptor instead.
 func (*UnresolvedRequest) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{22}
+	return file_mplsdp_proto_rawDescGZIP(), []int{24}
 }
 
 type UnresolvedResponse struct {
@@ -1489,7 +1605,7 @@ type UnresolvedResponse struct {
 
 func (x *UnresolvedResponse) Reset() {
 	*x = UnresolvedResponse{}
-	mi := &file_mplsdp_proto_msgTypes[23]
+	mi := &file_mplsdp_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1617,7 @@ func (x *UnresolvedResponse) String() string {
 func (*UnresolvedResponse) ProtoMessage() {}
 
 func (x *UnresolvedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[23]
+	mi := &file_mplsdp_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1630,7 @@ func (x *UnresolvedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnresolvedResponse.ProtoReflect.Descriptor instead.
 func (*UnresolvedResponse) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{23}
+	return file_mplsdp_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UnresolvedResponse) GetItems() []string {
@@ -1532,7 +1648,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_mplsdp_proto_msgTypes[24]
+	mi := &file_mplsdp_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +1660,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[24]
+	mi := &file_mplsdp_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +1673,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{24}
+	return file_mplsdp_proto_rawDescGZIP(), []int{26}
 }
 
 // Event tells that the tables changed.
@@ -1573,7 +1689,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_mplsdp_proto_msgTypes[25]
+	mi := &file_mplsdp_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1701,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_mplsdp_proto_msgTypes[25]
+	mi := &file_mplsdp_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1714,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_mplsdp_proto_rawDescGZIP(), []int{25}
+	return file_mplsdp_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Event) GetGeneration() uint64 {
@@ -1627,6 +1743,563 @@ func (x *Event) GetMissed() uint64 {
 		return x.Missed
 	}
 	return 0
+}
+
+// TraceRequest describes a packet arriving on an interface: an Ethernet frame from
+// 00:00:5e:00:53:01 (the documentation range) to the interface's MAC, optionally
+// tagged, optionally labelled, carrying an IP packet.
+type TraceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Interface     string                 `protobuf:"bytes,1,opt,name=interface,proto3" json:"interface,omitempty"`                                // ingress interface
+	Vlan          uint32                 `protobuf:"varint,2,opt,name=vlan,proto3" json:"vlan,omitempty"`                                         // 802.1Q VLAN; 0: untagged
+	Labels        []*TraceLabel          `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty"`                                      // label stack, top first; S is set on the last
+	Src           string                 `protobuf:"bytes,4,opt,name=src,proto3" json:"src,omitempty"`                                            // IPv4 or IPv6 source
+	Dst           string                 `protobuf:"bytes,5,opt,name=dst,proto3" json:"dst,omitempty"`                                            // destination, of the same family
+	Protocol      string                 `protobuf:"bytes,6,opt,name=protocol,proto3" json:"protocol,omitempty"`                                  // udp (also ""), tcp or icmp (an echo request)
+	SrcPort       uint32                 `protobuf:"varint,7,opt,name=src_port,json=srcPort,proto3" json:"src_port,omitempty"`                    // udp, tcp; 0: 49152
+	DstPort       uint32                 `protobuf:"varint,8,opt,name=dst_port,json=dstPort,proto3" json:"dst_port,omitempty"`                    // udp, tcp; 0: 33434 (udp), 80 (tcp)
+	Ttl           *uint32                `protobuf:"varint,9,opt,name=ttl,proto3,oneof" json:"ttl,omitempty"`                                     // IPv4 TTL or IPv6 hop limit; unset: 64
+	Tos           uint32                 `protobuf:"varint,10,opt,name=tos,proto3" json:"tos,omitempty"`                                          // IPv4 TOS or IPv6 traffic class
+	PayloadLength uint32                 `protobuf:"varint,11,opt,name=payload_length,json=payloadLength,proto3" json:"payload_length,omitempty"` // bytes after the UDP, TCP or ICMP header (zeros)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TraceRequest) Reset() {
+	*x = TraceRequest{}
+	mi := &file_mplsdp_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceRequest) ProtoMessage() {}
+
+func (x *TraceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceRequest.ProtoReflect.Descriptor instead.
+func (*TraceRequest) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TraceRequest) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *TraceRequest) GetVlan() uint32 {
+	if x != nil {
+		return x.Vlan
+	}
+	return 0
+}
+
+func (x *TraceRequest) GetLabels() []*TraceLabel {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *TraceRequest) GetSrc() string {
+	if x != nil {
+		return x.Src
+	}
+	return ""
+}
+
+func (x *TraceRequest) GetDst() string {
+	if x != nil {
+		return x.Dst
+	}
+	return ""
+}
+
+func (x *TraceRequest) GetProtocol() string {
+	if x != nil {
+		return x.Protocol
+	}
+	return ""
+}
+
+func (x *TraceRequest) GetSrcPort() uint32 {
+	if x != nil {
+		return x.SrcPort
+	}
+	return 0
+}
+
+func (x *TraceRequest) GetDstPort() uint32 {
+	if x != nil {
+		return x.DstPort
+	}
+	return 0
+}
+
+func (x *TraceRequest) GetTtl() uint32 {
+	if x != nil && x.Ttl != nil {
+		return *x.Ttl
+	}
+	return 0
+}
+
+func (x *TraceRequest) GetTos() uint32 {
+	if x != nil {
+		return x.Tos
+	}
+	return 0
+}
+
+func (x *TraceRequest) GetPayloadLength() uint32 {
+	if x != nil {
+		return x.PayloadLength
+	}
+	return 0
+}
+
+// TraceLabel is one label stack entry of a traced frame.
+type TraceLabel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Label         uint32                 `protobuf:"varint,1,opt,name=label,proto3" json:"label,omitempty"`
+	Ttl           *uint32                `protobuf:"varint,2,opt,name=ttl,proto3,oneof" json:"ttl,omitempty"` // unset: 64
+	Tc            uint32                 `protobuf:"varint,3,opt,name=tc,proto3" json:"tc,omitempty"`         // traffic class, 0..7
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TraceLabel) Reset() {
+	*x = TraceLabel{}
+	mi := &file_mplsdp_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceLabel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceLabel) ProtoMessage() {}
+
+func (x *TraceLabel) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceLabel.ProtoReflect.Descriptor instead.
+func (*TraceLabel) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *TraceLabel) GetLabel() uint32 {
+	if x != nil {
+		return x.Label
+	}
+	return 0
+}
+
+func (x *TraceLabel) GetTtl() uint32 {
+	if x != nil && x.Ttl != nil {
+		return *x.Ttl
+	}
+	return 0
+}
+
+func (x *TraceLabel) GetTc() uint32 {
+	if x != nil {
+		return x.Tc
+	}
+	return 0
+}
+
+type TraceResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Steps           []*TraceStep           `protobuf:"bytes,1,rep,name=steps,proto3" json:"steps,omitempty"`                                            // the tables' decisions, in pipeline order
+	Verdict         string                 `protobuf:"bytes,2,opt,name=verdict,proto3" json:"verdict,omitempty"`                                        // forward, drop or kernel (handed to the host's stack)
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`                                          // drop: as in Drops (no_route, infra_acl, ...); "" otherwise
+	EgressInterface string                 `protobuf:"bytes,4,opt,name=egress_interface,json=egressInterface,proto3" json:"egress_interface,omitempty"` // forward: the interface the frame leaves on
+	EgressPort      uint32                 `protobuf:"varint,5,opt,name=egress_port,json=egressPort,proto3" json:"egress_port,omitempty"`               // forward: its dataplane port number
+	Input           *Frame                 `protobuf:"bytes,6,opt,name=input,proto3" json:"input,omitempty"`                                            // the frame as traced
+	Output          *Frame                 `protobuf:"bytes,7,opt,name=output,proto3" json:"output,omitempty"`                                          // forward: the frame as it leaves; unset otherwise
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *TraceResponse) Reset() {
+	*x = TraceResponse{}
+	mi := &file_mplsdp_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceResponse) ProtoMessage() {}
+
+func (x *TraceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceResponse.ProtoReflect.Descriptor instead.
+func (*TraceResponse) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *TraceResponse) GetSteps() []*TraceStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *TraceResponse) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *TraceResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TraceResponse) GetEgressInterface() string {
+	if x != nil {
+		return x.EgressInterface
+	}
+	return ""
+}
+
+func (x *TraceResponse) GetEgressPort() uint32 {
+	if x != nil {
+		return x.EgressPort
+	}
+	return 0
+}
+
+func (x *TraceResponse) GetInput() *Frame {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *TraceResponse) GetOutput() *Frame {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+// TraceStep is one decision of the tables for a traced packet, looked up in the same
+// tables as the pipeline but independently of it. Which fields are set depends on table.
+type TraceStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// port: the ingress interface's role; binding: the VRF of a CE port's (port, VLAN);
+	// infra-acl: whether the destination is the router's or the core's; route: the
+	// longest-prefix match in a VRF; tunnel: the push entry of a remote next hop;
+	// label: the LFIB entry of an incoming label; ethertype: a frame the pipeline does
+	// not look up (labelled from a customer, not labelled from the core).
+	Table         string  `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Hit           bool    `protobuf:"varint,2,opt,name=hit,proto3" json:"hit,omitempty"`                            // binding, infra-acl, route, tunnel, label: found
+	Summary       string  `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`                     // the decision in one line, for people
+	Interface     string  `protobuf:"bytes,4,opt,name=interface,proto3" json:"interface,omitempty"`                 // port, binding: the ingress interface
+	Role          string  `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`                           // port: core, ce, global, none
+	Vlan          uint32  `protobuf:"varint,6,opt,name=vlan,proto3" json:"vlan,omitempty"`                          // binding
+	Vrf           string  `protobuf:"bytes,7,opt,name=vrf,proto3" json:"vrf,omitempty"`                             // binding, route; label: a pop-to-vrf entry's VRF
+	Prefix        string  `protobuf:"bytes,8,opt,name=prefix,proto3" json:"prefix,omitempty"`                       // route: the matching prefix; infra-acl: the destination
+	RemotePe      string  `protobuf:"bytes,9,opt,name=remote_pe,json=remotePe,proto3" json:"remote_pe,omitempty"`   // route: a remote next hop's PE ("" if unknown)
+	VpnLabel      uint32  `protobuf:"varint,10,opt,name=vpn_label,json=vpnLabel,proto3" json:"vpn_label,omitempty"` // route: a remote next hop's VPN label
+	Tunnel        uint32  `protobuf:"varint,11,opt,name=tunnel,proto3" json:"tunnel,omitempty"`                     // route, tunnel: the tunnel id
+	Fec           string  `protobuf:"bytes,12,opt,name=fec,proto3" json:"fec,omitempty"`                            // tunnel: its FEC from the configuration ("" if unknown)
+	Label         uint32  `protobuf:"varint,13,opt,name=label,proto3" json:"label,omitempty"`                       // label: the incoming label
+	Operation     string  `protobuf:"bytes,14,opt,name=operation,proto3" json:"operation,omitempty"`                // label: swap, pop, pop-to-vrf, pop-to-nexthop, or explicit-null, router-alert, entropy, reserved
+	Paths         []*Path `protobuf:"bytes,15,rep,name=paths,proto3" json:"paths,omitempty"`                        // route: a local next hop; tunnel, label: the entry's paths
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TraceStep) Reset() {
+	*x = TraceStep{}
+	mi := &file_mplsdp_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceStep) ProtoMessage() {}
+
+func (x *TraceStep) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceStep.ProtoReflect.Descriptor instead.
+func (*TraceStep) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TraceStep) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TraceStep) GetHit() bool {
+	if x != nil {
+		return x.Hit
+	}
+	return false
+}
+
+func (x *TraceStep) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *TraceStep) GetInterface() string {
+	if x != nil {
+		return x.Interface
+	}
+	return ""
+}
+
+func (x *TraceStep) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *TraceStep) GetVlan() uint32 {
+	if x != nil {
+		return x.Vlan
+	}
+	return 0
+}
+
+func (x *TraceStep) GetVrf() string {
+	if x != nil {
+		return x.Vrf
+	}
+	return ""
+}
+
+func (x *TraceStep) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *TraceStep) GetRemotePe() string {
+	if x != nil {
+		return x.RemotePe
+	}
+	return ""
+}
+
+func (x *TraceStep) GetVpnLabel() uint32 {
+	if x != nil {
+		return x.VpnLabel
+	}
+	return 0
+}
+
+func (x *TraceStep) GetTunnel() uint32 {
+	if x != nil {
+		return x.Tunnel
+	}
+	return 0
+}
+
+func (x *TraceStep) GetFec() string {
+	if x != nil {
+		return x.Fec
+	}
+	return ""
+}
+
+func (x *TraceStep) GetLabel() uint32 {
+	if x != nil {
+		return x.Label
+	}
+	return 0
+}
+
+func (x *TraceStep) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *TraceStep) GetPaths() []*Path {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+// Frame is an Ethernet frame, whole and decoded.
+type Frame struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Length        uint32                 `protobuf:"varint,1,opt,name=length,proto3" json:"length,omitempty"` // bytes
+	Hex           string                 `protobuf:"bytes,2,opt,name=hex,proto3" json:"hex,omitempty"`        // the bytes in hex
+	Layers        []*Layer               `protobuf:"bytes,3,rep,name=layers,proto3" json:"layers,omitempty"`  // outermost first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Frame) Reset() {
+	*x = Frame{}
+	mi := &file_mplsdp_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Frame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Frame) ProtoMessage() {}
+
+func (x *Frame) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Frame.ProtoReflect.Descriptor instead.
+func (*Frame) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Frame) GetLength() uint32 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *Frame) GetHex() string {
+	if x != nil {
+		return x.Hex
+	}
+	return ""
+}
+
+func (x *Frame) GetLayers() []*Layer {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+// Layer is one decoded header of a frame.
+type Layer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`       // Ethernet, Dot1Q, MPLS, IPv4, IPv6, UDP, TCP, ICMPv4, ICMPv6, Payload, ...
+	Summary       string                 `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"` // its fields in one line
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Layer) Reset() {
+	*x = Layer{}
+	mi := &file_mplsdp_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Layer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Layer) ProtoMessage() {}
+
+func (x *Layer) ProtoReflect() protoreflect.Message {
+	mi := &file_mplsdp_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Layer.ProtoReflect.Descriptor instead.
+func (*Layer) Descriptor() ([]byte, []int) {
+	return file_mplsdp_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *Layer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Layer) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
 }
 
 var File_mplsdp_proto protoreflect.FileDescriptor
@@ -1690,17 +2363,26 @@ const file_mplsdp_proto_rawDesc = "" +
 	"\x11ListLabelsRequest\"p\n" +
 	"\x12ListLabelsResponse\x12-\n" +
 	"\x06labels\x18\x01 \x03(\v2\x15.mplsdp.v1.LabelEntryR\x06labels\x12+\n" +
-	"\atunnels\x18\x02 \x03(\v2\x11.mplsdp.v1.TunnelR\atunnels\"y\n" +
+	"\atunnels\x18\x02 \x03(\v2\x11.mplsdp.v1.TunnelR\atunnels\"\xc6\x01\n" +
 	"\n" +
 	"LabelEntry\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\rR\x05label\x12\x1c\n" +
 	"\toperation\x18\x02 \x01(\tR\toperation\x12\x10\n" +
 	"\x03vrf\x18\x03 \x01(\tR\x03vrf\x12%\n" +
-	"\x05paths\x18\x04 \x03(\v2\x0f.mplsdp.v1.PathR\x05paths\"Q\n" +
+	"\x05paths\x18\x04 \x03(\v2\x0f.mplsdp.v1.PathR\x05paths\x12&\n" +
+	"\x05owner\x18\x05 \x01(\x0e2\x10.mplsdp.v1.OwnerR\x05owner\x12\x19\n" +
+	"\x05bytes\x18\x06 \x01(\x04H\x00R\x05bytes\x88\x01\x01B\b\n" +
+	"\x06_bytes\"A\n" +
+	"\x10AddLabelsRequest\x12-\n" +
+	"\x06labels\x18\x01 \x03(\v2\x15.mplsdp.v1.LabelEntryR\x06labels\"-\n" +
+	"\x13DeleteLabelsRequest\x12\x16\n" +
+	"\x06labels\x18\x01 \x03(\rR\x06labels\"v\n" +
 	"\x06Tunnel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x10\n" +
 	"\x03fec\x18\x02 \x01(\tR\x03fec\x12%\n" +
-	"\x05paths\x18\x03 \x03(\v2\x0f.mplsdp.v1.PathR\x05paths\"\x88\x01\n" +
+	"\x05paths\x18\x03 \x03(\v2\x0f.mplsdp.v1.PathR\x05paths\x12\x19\n" +
+	"\x05bytes\x18\x04 \x01(\x04H\x00R\x05bytes\x88\x01\x01B\b\n" +
+	"\x06_bytes\"\x88\x01\n" +
 	"\x04Path\x12\x16\n" +
 	"\x06labels\x18\x01 \x03(\rR\x06labels\x12\x1c\n" +
 	"\tinterface\x18\x02 \x01(\tR\tinterface\x12\x12\n" +
@@ -1754,11 +2436,64 @@ const file_mplsdp_proto_rawDesc = "" +
 	"generation\x12&\n" +
 	"\x05owner\x18\x02 \x01(\x0e2\x10.mplsdp.v1.OwnerR\x05owner\x12-\n" +
 	"\x04took\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04took\x12\x16\n" +
-	"\x06missed\x18\x04 \x01(\x04R\x06missed*?\n" +
+	"\x06missed\x18\x04 \x01(\x04R\x06missed\"\xbd\x02\n" +
+	"\fTraceRequest\x12\x1c\n" +
+	"\tinterface\x18\x01 \x01(\tR\tinterface\x12\x12\n" +
+	"\x04vlan\x18\x02 \x01(\rR\x04vlan\x12-\n" +
+	"\x06labels\x18\x03 \x03(\v2\x15.mplsdp.v1.TraceLabelR\x06labels\x12\x10\n" +
+	"\x03src\x18\x04 \x01(\tR\x03src\x12\x10\n" +
+	"\x03dst\x18\x05 \x01(\tR\x03dst\x12\x1a\n" +
+	"\bprotocol\x18\x06 \x01(\tR\bprotocol\x12\x19\n" +
+	"\bsrc_port\x18\a \x01(\rR\asrcPort\x12\x19\n" +
+	"\bdst_port\x18\b \x01(\rR\adstPort\x12\x15\n" +
+	"\x03ttl\x18\t \x01(\rH\x00R\x03ttl\x88\x01\x01\x12\x10\n" +
+	"\x03tos\x18\n" +
+	" \x01(\rR\x03tos\x12%\n" +
+	"\x0epayload_length\x18\v \x01(\rR\rpayloadLengthB\x06\n" +
+	"\x04_ttl\"Q\n" +
+	"\n" +
+	"TraceLabel\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\rR\x05label\x12\x15\n" +
+	"\x03ttl\x18\x02 \x01(\rH\x00R\x03ttl\x88\x01\x01\x12\x0e\n" +
+	"\x02tc\x18\x03 \x01(\rR\x02tcB\x06\n" +
+	"\x04_ttl\"\x8b\x02\n" +
+	"\rTraceResponse\x12*\n" +
+	"\x05steps\x18\x01 \x03(\v2\x14.mplsdp.v1.TraceStepR\x05steps\x12\x18\n" +
+	"\averdict\x18\x02 \x01(\tR\averdict\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12)\n" +
+	"\x10egress_interface\x18\x04 \x01(\tR\x0fegressInterface\x12\x1f\n" +
+	"\vegress_port\x18\x05 \x01(\rR\n" +
+	"egressPort\x12&\n" +
+	"\x05input\x18\x06 \x01(\v2\x10.mplsdp.v1.FrameR\x05input\x12(\n" +
+	"\x06output\x18\a \x01(\v2\x10.mplsdp.v1.FrameR\x06output\"\xfc\x02\n" +
+	"\tTraceStep\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x10\n" +
+	"\x03hit\x18\x02 \x01(\bR\x03hit\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12\x1c\n" +
+	"\tinterface\x18\x04 \x01(\tR\tinterface\x12\x12\n" +
+	"\x04role\x18\x05 \x01(\tR\x04role\x12\x12\n" +
+	"\x04vlan\x18\x06 \x01(\rR\x04vlan\x12\x10\n" +
+	"\x03vrf\x18\a \x01(\tR\x03vrf\x12\x16\n" +
+	"\x06prefix\x18\b \x01(\tR\x06prefix\x12\x1b\n" +
+	"\tremote_pe\x18\t \x01(\tR\bremotePe\x12\x1b\n" +
+	"\tvpn_label\x18\n" +
+	" \x01(\rR\bvpnLabel\x12\x16\n" +
+	"\x06tunnel\x18\v \x01(\rR\x06tunnel\x12\x10\n" +
+	"\x03fec\x18\f \x01(\tR\x03fec\x12\x14\n" +
+	"\x05label\x18\r \x01(\rR\x05label\x12\x1c\n" +
+	"\toperation\x18\x0e \x01(\tR\toperation\x12%\n" +
+	"\x05paths\x18\x0f \x03(\v2\x0f.mplsdp.v1.PathR\x05paths\"[\n" +
+	"\x05Frame\x12\x16\n" +
+	"\x06length\x18\x01 \x01(\rR\x06length\x12\x10\n" +
+	"\x03hex\x18\x02 \x01(\tR\x03hex\x12(\n" +
+	"\x06layers\x18\x03 \x03(\v2\x10.mplsdp.v1.LayerR\x06layers\"5\n" +
+	"\x05Layer\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\asummary\x18\x02 \x01(\tR\asummary*?\n" +
 	"\x05Owner\x12\x15\n" +
 	"\x11OWNER_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fOWNER_CONFIG\x10\x01\x12\r\n" +
-	"\tOWNER_API\x10\x022\x87\x05\n" +
+	"\tOWNER_API\x10\x022\xd3\x06\n" +
 	"\x06Router\x12C\n" +
 	"\bListVRFs\x12\x1a.mplsdp.v1.ListVRFsRequest\x1a\x1b.mplsdp.v1.ListVRFsResponse\x12I\n" +
 	"\n" +
@@ -1766,7 +2501,10 @@ const file_mplsdp_proto_rawDesc = "" +
 	"\tAddRoutes\x12\x1b.mplsdp.v1.AddRoutesRequest\x1a\x19.mplsdp.v1.ChangeResponse\x12I\n" +
 	"\fDeleteRoutes\x12\x1e.mplsdp.v1.DeleteRoutesRequest\x1a\x19.mplsdp.v1.ChangeResponse\x12I\n" +
 	"\n" +
-	"ListLabels\x12\x1c.mplsdp.v1.ListLabelsRequest\x1a\x1d.mplsdp.v1.ListLabelsResponse\x12U\n" +
+	"ListLabels\x12\x1c.mplsdp.v1.ListLabelsRequest\x1a\x1d.mplsdp.v1.ListLabelsResponse\x12C\n" +
+	"\tAddLabels\x12\x1b.mplsdp.v1.AddLabelsRequest\x1a\x19.mplsdp.v1.ChangeResponse\x12I\n" +
+	"\fDeleteLabels\x12\x1e.mplsdp.v1.DeleteLabelsRequest\x1a\x19.mplsdp.v1.ChangeResponse\x12:\n" +
+	"\x05Trace\x12\x17.mplsdp.v1.TraceRequest\x1a\x18.mplsdp.v1.TraceResponse\x12U\n" +
 	"\x0eListInterfaces\x12 .mplsdp.v1.ListInterfacesRequest\x1a!.mplsdp.v1.ListInterfacesResponse\x12:\n" +
 	"\x05Drops\x12\x17.mplsdp.v1.DropsRequest\x1a\x18.mplsdp.v1.DropsResponse\x12I\n" +
 	"\n" +
@@ -1786,7 +2524,7 @@ func file_mplsdp_proto_rawDescGZIP() []byte {
 }
 
 var file_mplsdp_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mplsdp_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_mplsdp_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_mplsdp_proto_goTypes = []any{
 	(Owner)(0),                     // 0: mplsdp.v1.Owner
 	(*ListVRFsRequest)(nil),        // 1: mplsdp.v1.ListVRFsRequest
@@ -1802,20 +2540,28 @@ var file_mplsdp_proto_goTypes = []any{
 	(*ListLabelsRequest)(nil),      // 11: mplsdp.v1.ListLabelsRequest
 	(*ListLabelsResponse)(nil),     // 12: mplsdp.v1.ListLabelsResponse
 	(*LabelEntry)(nil),             // 13: mplsdp.v1.LabelEntry
-	(*Tunnel)(nil),                 // 14: mplsdp.v1.Tunnel
-	(*Path)(nil),                   // 15: mplsdp.v1.Path
-	(*ListInterfacesRequest)(nil),  // 16: mplsdp.v1.ListInterfacesRequest
-	(*ListInterfacesResponse)(nil), // 17: mplsdp.v1.ListInterfacesResponse
-	(*Interface)(nil),              // 18: mplsdp.v1.Interface
-	(*Binding)(nil),                // 19: mplsdp.v1.Binding
-	(*DropsRequest)(nil),           // 20: mplsdp.v1.DropsRequest
-	(*DropsResponse)(nil),          // 21: mplsdp.v1.DropsResponse
-	(*Drop)(nil),                   // 22: mplsdp.v1.Drop
-	(*UnresolvedRequest)(nil),      // 23: mplsdp.v1.UnresolvedRequest
-	(*UnresolvedResponse)(nil),     // 24: mplsdp.v1.UnresolvedResponse
-	(*WatchRequest)(nil),           // 25: mplsdp.v1.WatchRequest
-	(*Event)(nil),                  // 26: mplsdp.v1.Event
-	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
+	(*AddLabelsRequest)(nil),       // 14: mplsdp.v1.AddLabelsRequest
+	(*DeleteLabelsRequest)(nil),    // 15: mplsdp.v1.DeleteLabelsRequest
+	(*Tunnel)(nil),                 // 16: mplsdp.v1.Tunnel
+	(*Path)(nil),                   // 17: mplsdp.v1.Path
+	(*ListInterfacesRequest)(nil),  // 18: mplsdp.v1.ListInterfacesRequest
+	(*ListInterfacesResponse)(nil), // 19: mplsdp.v1.ListInterfacesResponse
+	(*Interface)(nil),              // 20: mplsdp.v1.Interface
+	(*Binding)(nil),                // 21: mplsdp.v1.Binding
+	(*DropsRequest)(nil),           // 22: mplsdp.v1.DropsRequest
+	(*DropsResponse)(nil),          // 23: mplsdp.v1.DropsResponse
+	(*Drop)(nil),                   // 24: mplsdp.v1.Drop
+	(*UnresolvedRequest)(nil),      // 25: mplsdp.v1.UnresolvedRequest
+	(*UnresolvedResponse)(nil),     // 26: mplsdp.v1.UnresolvedResponse
+	(*WatchRequest)(nil),           // 27: mplsdp.v1.WatchRequest
+	(*Event)(nil),                  // 28: mplsdp.v1.Event
+	(*TraceRequest)(nil),           // 29: mplsdp.v1.TraceRequest
+	(*TraceLabel)(nil),             // 30: mplsdp.v1.TraceLabel
+	(*TraceResponse)(nil),          // 31: mplsdp.v1.TraceResponse
+	(*TraceStep)(nil),              // 32: mplsdp.v1.TraceStep
+	(*Frame)(nil),                  // 33: mplsdp.v1.Frame
+	(*Layer)(nil),                  // 34: mplsdp.v1.Layer
+	(*durationpb.Duration)(nil),    // 35: google.protobuf.Duration
 }
 var file_mplsdp_proto_depIdxs = []int32{
 	3,  // 0: mplsdp.v1.ListVRFsResponse.vrfs:type_name -> mplsdp.v1.VRF
@@ -1823,39 +2569,53 @@ var file_mplsdp_proto_depIdxs = []int32{
 	0,  // 2: mplsdp.v1.Route.owner:type_name -> mplsdp.v1.Owner
 	6,  // 3: mplsdp.v1.AddRoutesRequest.routes:type_name -> mplsdp.v1.Route
 	9,  // 4: mplsdp.v1.DeleteRoutesRequest.routes:type_name -> mplsdp.v1.RouteKey
-	27, // 5: mplsdp.v1.ChangeResponse.took:type_name -> google.protobuf.Duration
+	35, // 5: mplsdp.v1.ChangeResponse.took:type_name -> google.protobuf.Duration
 	13, // 6: mplsdp.v1.ListLabelsResponse.labels:type_name -> mplsdp.v1.LabelEntry
-	14, // 7: mplsdp.v1.ListLabelsResponse.tunnels:type_name -> mplsdp.v1.Tunnel
-	15, // 8: mplsdp.v1.LabelEntry.paths:type_name -> mplsdp.v1.Path
-	15, // 9: mplsdp.v1.Tunnel.paths:type_name -> mplsdp.v1.Path
-	18, // 10: mplsdp.v1.ListInterfacesResponse.interfaces:type_name -> mplsdp.v1.Interface
-	19, // 11: mplsdp.v1.Interface.bindings:type_name -> mplsdp.v1.Binding
-	22, // 12: mplsdp.v1.DropsResponse.drops:type_name -> mplsdp.v1.Drop
-	0,  // 13: mplsdp.v1.Event.owner:type_name -> mplsdp.v1.Owner
-	27, // 14: mplsdp.v1.Event.took:type_name -> google.protobuf.Duration
-	1,  // 15: mplsdp.v1.Router.ListVRFs:input_type -> mplsdp.v1.ListVRFsRequest
-	4,  // 16: mplsdp.v1.Router.ListRoutes:input_type -> mplsdp.v1.ListRoutesRequest
-	7,  // 17: mplsdp.v1.Router.AddRoutes:input_type -> mplsdp.v1.AddRoutesRequest
-	8,  // 18: mplsdp.v1.Router.DeleteRoutes:input_type -> mplsdp.v1.DeleteRoutesRequest
-	11, // 19: mplsdp.v1.Router.ListLabels:input_type -> mplsdp.v1.ListLabelsRequest
-	16, // 20: mplsdp.v1.Router.ListInterfaces:input_type -> mplsdp.v1.ListInterfacesRequest
-	20, // 21: mplsdp.v1.Router.Drops:input_type -> mplsdp.v1.DropsRequest
-	23, // 22: mplsdp.v1.Router.Unresolved:input_type -> mplsdp.v1.UnresolvedRequest
-	25, // 23: mplsdp.v1.Router.Watch:input_type -> mplsdp.v1.WatchRequest
-	2,  // 24: mplsdp.v1.Router.ListVRFs:output_type -> mplsdp.v1.ListVRFsResponse
-	5,  // 25: mplsdp.v1.Router.ListRoutes:output_type -> mplsdp.v1.ListRoutesResponse
-	10, // 26: mplsdp.v1.Router.AddRoutes:output_type -> mplsdp.v1.ChangeResponse
-	10, // 27: mplsdp.v1.Router.DeleteRoutes:output_type -> mplsdp.v1.ChangeResponse
-	12, // 28: mplsdp.v1.Router.ListLabels:output_type -> mplsdp.v1.ListLabelsResponse
-	17, // 29: mplsdp.v1.Router.ListInterfaces:output_type -> mplsdp.v1.ListInterfacesResponse
-	21, // 30: mplsdp.v1.Router.Drops:output_type -> mplsdp.v1.DropsResponse
-	24, // 31: mplsdp.v1.Router.Unresolved:output_type -> mplsdp.v1.UnresolvedResponse
-	26, // 32: mplsdp.v1.Router.Watch:output_type -> mplsdp.v1.Event
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 7: mplsdp.v1.ListLabelsResponse.tunnels:type_name -> mplsdp.v1.Tunnel
+	17, // 8: mplsdp.v1.LabelEntry.paths:type_name -> mplsdp.v1.Path
+	0,  // 9: mplsdp.v1.LabelEntry.owner:type_name -> mplsdp.v1.Owner
+	13, // 10: mplsdp.v1.AddLabelsRequest.labels:type_name -> mplsdp.v1.LabelEntry
+	17, // 11: mplsdp.v1.Tunnel.paths:type_name -> mplsdp.v1.Path
+	20, // 12: mplsdp.v1.ListInterfacesResponse.interfaces:type_name -> mplsdp.v1.Interface
+	21, // 13: mplsdp.v1.Interface.bindings:type_name -> mplsdp.v1.Binding
+	24, // 14: mplsdp.v1.DropsResponse.drops:type_name -> mplsdp.v1.Drop
+	0,  // 15: mplsdp.v1.Event.owner:type_name -> mplsdp.v1.Owner
+	35, // 16: mplsdp.v1.Event.took:type_name -> google.protobuf.Duration
+	30, // 17: mplsdp.v1.TraceRequest.labels:type_name -> mplsdp.v1.TraceLabel
+	32, // 18: mplsdp.v1.TraceResponse.steps:type_name -> mplsdp.v1.TraceStep
+	33, // 19: mplsdp.v1.TraceResponse.input:type_name -> mplsdp.v1.Frame
+	33, // 20: mplsdp.v1.TraceResponse.output:type_name -> mplsdp.v1.Frame
+	17, // 21: mplsdp.v1.TraceStep.paths:type_name -> mplsdp.v1.Path
+	34, // 22: mplsdp.v1.Frame.layers:type_name -> mplsdp.v1.Layer
+	1,  // 23: mplsdp.v1.Router.ListVRFs:input_type -> mplsdp.v1.ListVRFsRequest
+	4,  // 24: mplsdp.v1.Router.ListRoutes:input_type -> mplsdp.v1.ListRoutesRequest
+	7,  // 25: mplsdp.v1.Router.AddRoutes:input_type -> mplsdp.v1.AddRoutesRequest
+	8,  // 26: mplsdp.v1.Router.DeleteRoutes:input_type -> mplsdp.v1.DeleteRoutesRequest
+	11, // 27: mplsdp.v1.Router.ListLabels:input_type -> mplsdp.v1.ListLabelsRequest
+	14, // 28: mplsdp.v1.Router.AddLabels:input_type -> mplsdp.v1.AddLabelsRequest
+	15, // 29: mplsdp.v1.Router.DeleteLabels:input_type -> mplsdp.v1.DeleteLabelsRequest
+	29, // 30: mplsdp.v1.Router.Trace:input_type -> mplsdp.v1.TraceRequest
+	18, // 31: mplsdp.v1.Router.ListInterfaces:input_type -> mplsdp.v1.ListInterfacesRequest
+	22, // 32: mplsdp.v1.Router.Drops:input_type -> mplsdp.v1.DropsRequest
+	25, // 33: mplsdp.v1.Router.Unresolved:input_type -> mplsdp.v1.UnresolvedRequest
+	27, // 34: mplsdp.v1.Router.Watch:input_type -> mplsdp.v1.WatchRequest
+	2,  // 35: mplsdp.v1.Router.ListVRFs:output_type -> mplsdp.v1.ListVRFsResponse
+	5,  // 36: mplsdp.v1.Router.ListRoutes:output_type -> mplsdp.v1.ListRoutesResponse
+	10, // 37: mplsdp.v1.Router.AddRoutes:output_type -> mplsdp.v1.ChangeResponse
+	10, // 38: mplsdp.v1.Router.DeleteRoutes:output_type -> mplsdp.v1.ChangeResponse
+	12, // 39: mplsdp.v1.Router.ListLabels:output_type -> mplsdp.v1.ListLabelsResponse
+	10, // 40: mplsdp.v1.Router.AddLabels:output_type -> mplsdp.v1.ChangeResponse
+	10, // 41: mplsdp.v1.Router.DeleteLabels:output_type -> mplsdp.v1.ChangeResponse
+	31, // 42: mplsdp.v1.Router.Trace:output_type -> mplsdp.v1.TraceResponse
+	19, // 43: mplsdp.v1.Router.ListInterfaces:output_type -> mplsdp.v1.ListInterfacesResponse
+	23, // 44: mplsdp.v1.Router.Drops:output_type -> mplsdp.v1.DropsResponse
+	26, // 45: mplsdp.v1.Router.Unresolved:output_type -> mplsdp.v1.UnresolvedResponse
+	28, // 46: mplsdp.v1.Router.Watch:output_type -> mplsdp.v1.Event
+	35, // [35:47] is the sub-list for method output_type
+	23, // [23:35] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_mplsdp_proto_init() }
@@ -1863,13 +2623,17 @@ func file_mplsdp_proto_init() {
 	if File_mplsdp_proto != nil {
 		return
 	}
+	file_mplsdp_proto_msgTypes[12].OneofWrappers = []any{}
+	file_mplsdp_proto_msgTypes[15].OneofWrappers = []any{}
+	file_mplsdp_proto_msgTypes[28].OneofWrappers = []any{}
+	file_mplsdp_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mplsdp_proto_rawDesc), len(file_mplsdp_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

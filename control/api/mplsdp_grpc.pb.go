@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // The controller API of mplsdp: what mplsctl and other controllers use to read the
-// forwarding tables and to add and delete VRF routes. It is served on a unix socket
+// forwarding tables, to add and delete VRF routes and incoming-label entries, and to
+// trace a packet through the pipeline. It is served on a unix socket
 // (mode 0600), never on TCP.
 //
 // Changes come in batches that are all or nothing: a batch is validated first, and a
@@ -34,6 +35,9 @@ const (
 	Router_AddRoutes_FullMethodName      = "/mplsdp.v1.Router/AddRoutes"
 	Router_DeleteRoutes_FullMethodName   = "/mplsdp.v1.Router/DeleteRoutes"
 	Router_ListLabels_FullMethodName     = "/mplsdp.v1.Router/ListLabels"
+	Router_AddLabels_FullMethodName      = "/mplsdp.v1.Router/AddLabels"
+	Router_DeleteLabels_FullMethodName   = "/mplsdp.v1.Router/DeleteLabels"
+	Router_Trace_FullMethodName          = "/mplsdp.v1.Router/Trace"
 	Router_ListInterfaces_FullMethodName = "/mplsdp.v1.Router/ListInterfaces"
 	Router_Drops_FullMethodName          = "/mplsdp.v1.Router/Drops"
 	Router_Unresolved_FullMethodName     = "/mplsdp.v1.Router/Unresolved"
@@ -59,6 +63,22 @@ type RouterClient interface {
 	DeleteRoutes(ctx context.Context, in *DeleteRoutesRequest, opts ...grpc.CallOption) (*ChangeResponse, error)
 	// ListLabels lists the LFIB: label entries and tunnels (FEC push entries).
 	ListLabels(ctx context.Context, in *ListLabelsRequest, opts ...grpc.CallOption) (*ListLabelsResponse, error)
+	// AddLabels installs incoming-label entries (owner api): swap (one or more labels
+	// swapped in, the first ones pushed) or penultimate-hop pop, each with one next hop;
+	// all or none. An entry for a label the API installed before replaces it.
+	// INVALID_ARGUMENT for an entry that is wrong in itself (label, operation, labels,
+	// next hop, unknown interface); FAILED_PRECONDITION for a label the configuration
+	// uses (an LSP's in-label or a VRF's label) or one the tables refuse.
+	AddLabels(ctx context.Context, in *AddLabelsRequest, opts ...grpc.CallOption) (*ChangeResponse, error)
+	// DeleteLabels removes incoming-label entries the API added, all or none.
+	// FAILED_PRECONDITION for a label of the configuration, NOT_FOUND for a label that is
+	// not there.
+	DeleteLabels(ctx context.Context, in *DeleteLabelsRequest, opts ...grpc.CallOption) (*ChangeResponse, error)
+	// Trace runs one described packet through the pipeline, as if it had arrived on an
+	// interface, and tells what the tables decided and what would leave the router.
+	// Nothing is sent and no counter changes. INVALID_ARGUMENT for a packet that cannot
+	// be built (unknown interface, addresses of two families, ...).
+	Trace(ctx context.Context, in *TraceRequest, opts ...grpc.CallOption) (*TraceResponse, error)
 	// ListInterfaces lists the router's ports with their counters.
 	ListInterfaces(ctx context.Context, in *ListInterfacesRequest, opts ...grpc.CallOption) (*ListInterfacesResponse, error)
 	// Drops lists the dropped frames per interface and reason, non-zero counts only.
@@ -125,6 +145,36 @@ func (c *routerClient) ListLabels(ctx context.Context, in *ListLabelsRequest, op
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListLabelsResponse)
 	err := c.cc.Invoke(ctx, Router_ListLabels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routerClient) AddLabels(ctx context.Context, in *AddLabelsRequest, opts ...grpc.CallOption) (*ChangeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeResponse)
+	err := c.cc.Invoke(ctx, Router_AddLabels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routerClient) DeleteLabels(ctx context.Context, in *DeleteLabelsRequest, opts ...grpc.CallOption) (*ChangeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeResponse)
+	err := c.cc.Invoke(ctx, Router_DeleteLabels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routerClient) Trace(ctx context.Context, in *TraceRequest, opts ...grpc.CallOption) (*TraceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TraceResponse)
+	err := c.cc.Invoke(ctx, Router_Trace_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +249,22 @@ type RouterServer interface {
 	DeleteRoutes(context.Context, *DeleteRoutesRequest) (*ChangeResponse, error)
 	// ListLabels lists the LFIB: label entries and tunnels (FEC push entries).
 	ListLabels(context.Context, *ListLabelsRequest) (*ListLabelsResponse, error)
+	// AddLabels installs incoming-label entries (owner api): swap (one or more labels
+	// swapped in, the first ones pushed) or penultimate-hop pop, each with one next hop;
+	// all or none. An entry for a label the API installed before replaces it.
+	// INVALID_ARGUMENT for an entry that is wrong in itself (label, operation, labels,
+	// next hop, unknown interface); FAILED_PRECONDITION for a label the configuration
+	// uses (an LSP's in-label or a VRF's label) or one the tables refuse.
+	AddLabels(context.Context, *AddLabelsRequest) (*ChangeResponse, error)
+	// DeleteLabels removes incoming-label entries the API added, all or none.
+	// FAILED_PRECONDITION for a label of the configuration, NOT_FOUND for a label that is
+	// not there.
+	DeleteLabels(context.Context, *DeleteLabelsRequest) (*ChangeResponse, error)
+	// Trace runs one described packet through the pipeline, as if it had arrived on an
+	// interface, and tells what the tables decided and what would leave the router.
+	// Nothing is sent and no counter changes. INVALID_ARGUMENT for a packet that cannot
+	// be built (unknown interface, addresses of two families, ...).
+	Trace(context.Context, *TraceRequest) (*TraceResponse, error)
 	// ListInterfaces lists the router's ports with their counters.
 	ListInterfaces(context.Context, *ListInterfacesRequest) (*ListInterfacesResponse, error)
 	// Drops lists the dropped frames per interface and reason, non-zero counts only.
@@ -235,6 +301,15 @@ func (UnimplementedRouterServer) DeleteRoutes(context.Context, *DeleteRoutesRequ
 }
 func (UnimplementedRouterServer) ListLabels(context.Context, *ListLabelsRequest) (*ListLabelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLabels not implemented")
+}
+func (UnimplementedRouterServer) AddLabels(context.Context, *AddLabelsRequest) (*ChangeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddLabels not implemented")
+}
+func (UnimplementedRouterServer) DeleteLabels(context.Context, *DeleteLabelsRequest) (*ChangeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteLabels not implemented")
+}
+func (UnimplementedRouterServer) Trace(context.Context, *TraceRequest) (*TraceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Trace not implemented")
 }
 func (UnimplementedRouterServer) ListInterfaces(context.Context, *ListInterfacesRequest) (*ListInterfacesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListInterfaces not implemented")
@@ -359,6 +434,60 @@ func _Router_ListLabels_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Router_AddLabels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddLabelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RouterServer).AddLabels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Router_AddLabels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RouterServer).AddLabels(ctx, req.(*AddLabelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Router_DeleteLabels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteLabelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RouterServer).DeleteLabels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Router_DeleteLabels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RouterServer).DeleteLabels(ctx, req.(*DeleteLabelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Router_Trace_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TraceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RouterServer).Trace(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Router_Trace_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RouterServer).Trace(ctx, req.(*TraceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Router_ListInterfaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListInterfacesRequest)
 	if err := dec(in); err != nil {
@@ -450,6 +579,18 @@ var Router_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListLabels",
 			Handler:    _Router_ListLabels_Handler,
+		},
+		{
+			MethodName: "AddLabels",
+			Handler:    _Router_AddLabels_Handler,
+		},
+		{
+			MethodName: "DeleteLabels",
+			Handler:    _Router_DeleteLabels_Handler,
+		},
+		{
+			MethodName: "Trace",
+			Handler:    _Router_Trace_Handler,
 		},
 		{
 			MethodName: "ListInterfaces",

@@ -86,7 +86,10 @@ func ListenUnix(path string) (net.Listener, error) {
 type server struct {
 	UnimplementedRouterServer
 	b  Backend
-	mu sync.Mutex // held across AddRoutes and DeleteRoutes
+	mu sync.Mutex // held across every change (routes and labels)
+
+	traceMu sync.Mutex // one trace at a time; guards tracer
+	tracer  *dataplane.Router
 }
 
 func (s *server) ctl() *control.Controller { return s.b.Controller() }
@@ -419,81 +422,178 @@ drain:
 
 func (s *server) ListLabels(context.Context, *ListLabelsRequest) (*ListLabelsResponse, error) {
 	c := s.ctl()
-	cfg := c.Config()
-	if cfg == nil {
-		cfg = &control.Config{}
-	}
 	r := c.Router()
-	ports := &r.Config().Ports
 	snap := r.VRFs.Load()
-	path := func(p lfib.Path, lsps []control.LSP, want func(control.LSP) []lfib.Label) *Path {
-		out := &Path{
-			Interface: portName(ports, p.Port),
-			Port:      uint32(p.Port),
-			Vlan:      uint32(p.VLAN),
-			Mac:       p.Dst.String(),
-		}
-		for _, l := range p.Out() {
-			out.Labels = append(out.Labels, uint32(l))
-		}
-		for _, l := range lsps {
-			if l.Interface == out.Interface && slices.Equal(want(l), p.Out()) {
-				out.Via = addrString(l.Via)
-				break
-			}
-		}
-		return out
-	}
-	byLabel := map[lfib.Label][]control.LSP{}
-	byFEC := map[netip.Prefix][]control.LSP{}
-	for _, l := range cfg.LSPs {
-		if l.FEC.IsValid() {
-			byFEC[l.FEC] = append(byFEC[l.FEC], l)
-		} else {
-			byLabel[l.InLabel] = append(byLabel[l.InLabel], l)
-		}
-	}
+	v := newLFIBView(c, c.Config(), r.LFIB, &r.Config().Ports, snap)
 	resp := &ListLabelsResponse{}
 	r.LFIB.Walk(func(l lfib.Label, e lfib.Entry) bool {
-		out := &LabelEntry{Label: uint32(l), Operation: e.Op.String()}
-		if e.Op == lfib.OpPopToVRF {
-			if v, ok := snap.VRF(vrf.ID(e.VRF)); ok {
-				out.Vrf = v.Name
-			} else {
-				out.Vrf = "vrf" + strconv.Itoa(int(e.VRF))
-			}
-		}
-		for _, p := range e.Paths {
-			out.Paths = append(out.Paths, path(p, byLabel[l], func(x control.LSP) []lfib.Label {
-				if x.Pop {
-					return nil
-				}
-				return x.Swap
-			}))
-		}
-		resp.Labels = append(resp.Labels, out)
+		resp.Labels = append(resp.Labels, v.labelEntry(l, e, snap))
 		return true
 	})
-	var tunnels []uint32
-	tunnelEntries := map[uint32]lfib.Entry{}
-	r.LFIB.WalkTunnels(func(id uint32, e lfib.Entry) bool {
-		tunnels = append(tunnels, id)
-		tunnelEntries[id] = e
-		return true
-	})
-	fecs := tunnelFECs(cfg, c.APIRoutes(), snap, byFEC, tunnelEntries, ports)
-	for _, id := range tunnels {
-		out := &Tunnel{Id: id}
-		fec, ok := fecs[id]
-		if ok {
-			out.Fec = fec.String()
-		}
-		for _, p := range tunnelEntries[id].Paths {
-			out.Paths = append(out.Paths, path(p, byFEC[fec], func(x control.LSP) []lfib.Label { return x.Push }))
+	for _, id := range v.tunnels {
+		out := &Tunnel{Id: id, Fec: v.fec(id)}
+		for _, p := range v.tunnelEntries[id].Paths {
+			out.Paths = append(out.Paths, v.tunnelPath(id, p))
 		}
 		resp.Tunnels = append(resp.Tunnels, out)
 	}
+	s.fillBytes(resp)
 	return resp, nil
+}
+
+// SwitchedBytes is what a Backend offers when its engine counts bytes per label and
+// tunnel (the XDP engine does).
+type SwitchedBytes interface {
+	SwitchedBytes(labels, tunnels []uint32) (byLabel, byTunnel map[uint32]uint64, err error)
+}
+
+// fillBytes adds the byte counters to a listing when the backend has them; without
+// them the fields stay unset (mplsctl prints "-").
+func (s *server) fillBytes(resp *ListLabelsResponse) {
+	sb, ok := s.b.(SwitchedBytes)
+	if !ok {
+		return
+	}
+	labels := make([]uint32, len(resp.Labels))
+	for i, l := range resp.Labels {
+		labels[i] = l.GetLabel()
+	}
+	tunnels := make([]uint32, len(resp.Tunnels))
+	for i, t := range resp.Tunnels {
+		tunnels[i] = t.GetId()
+	}
+	byLabel, byTunnel, err := sb.SwitchedBytes(labels, tunnels)
+	if err != nil {
+		return
+	}
+	for _, l := range resp.Labels {
+		if n, ok := byLabel[l.GetLabel()]; ok {
+			l.Bytes = &n
+		}
+	}
+	for _, t := range resp.Tunnels {
+		if n, ok := byTunnel[t.GetId()]; ok {
+			t.Bytes = &n
+		}
+	}
+}
+
+// lfibView is what the configuration and the API's entries add to the LFIB's: owners,
+// next hops' addresses and tunnels' FECs.
+type lfibView struct {
+	ports         *[dataplane.MaxPorts]dataplane.Port
+	byLabel       map[lfib.Label][]control.LSP // the LSPs behind an incoming label's entry
+	byFEC         map[netip.Prefix][]control.LSP
+	configLabels  map[lfib.Label]bool
+	apiLabels     map[lfib.Label]bool
+	tunnels       []uint32 // installed tunnels, by id
+	tunnelEntries map[uint32]lfib.Entry
+	fecs          map[uint32]netip.Prefix
+}
+
+// newLFIBView reads the tunnels of lf and the configuration cfg (nil: none) in force.
+func newLFIBView(c *control.Controller, cfg *control.Config, lf *lfib.Table, ports *[dataplane.MaxPorts]dataplane.Port, snap *vrf.Snapshot) *lfibView {
+	if cfg == nil {
+		cfg = &control.Config{}
+	}
+	v := &lfibView{
+		ports:         ports,
+		byLabel:       map[lfib.Label][]control.LSP{},
+		byFEC:         map[netip.Prefix][]control.LSP{},
+		configLabels:  map[lfib.Label]bool{},
+		apiLabels:     map[lfib.Label]bool{},
+		tunnelEntries: map[uint32]lfib.Entry{},
+	}
+	for _, l := range cfg.LSPs {
+		if l.FEC.IsValid() {
+			v.byFEC[l.FEC] = append(v.byFEC[l.FEC], l)
+		} else {
+			v.byLabel[l.InLabel] = append(v.byLabel[l.InLabel], l)
+			v.configLabels[l.InLabel] = true
+		}
+	}
+	for _, l := range c.APILSPs() {
+		if !v.configLabels[l.InLabel] { // the configuration's entry wins
+			v.byLabel[l.InLabel] = append(v.byLabel[l.InLabel], l)
+			v.apiLabels[l.InLabel] = true
+		}
+	}
+	lf.WalkTunnels(func(id uint32, e lfib.Entry) bool {
+		v.tunnels = append(v.tunnels, id)
+		v.tunnelEntries[id] = e
+		return true
+	})
+	v.fecs = tunnelFECs(cfg, c.APIRoutes(), snap, v.byFEC, v.tunnelEntries, ports)
+	return v
+}
+
+// labelEntry converts the entry of incoming label l.
+func (v *lfibView) labelEntry(l lfib.Label, e lfib.Entry, snap *vrf.Snapshot) *LabelEntry {
+	out := &LabelEntry{Label: uint32(l), Operation: e.Op.String()}
+	switch {
+	case e.Op == lfib.OpPopToVRF || v.configLabels[l]:
+		out.Owner = Owner_OWNER_CONFIG
+	case v.apiLabels[l]:
+		out.Owner = Owner_OWNER_API
+	}
+	if e.Op == lfib.OpPopToVRF {
+		out.Vrf = vrfName(snap, vrf.ID(e.VRF))
+	}
+	for _, p := range e.Paths {
+		out.Paths = append(out.Paths, v.path(p, v.byLabel[l], func(x control.LSP) []lfib.Label {
+			if x.Pop {
+				return nil
+			}
+			return x.Swap
+		}))
+	}
+	return out
+}
+
+// vrfName is the name of VRF id, or "vrfN" for one the snapshot does not have.
+func vrfName(snap *vrf.Snapshot, id vrf.ID) string {
+	if v, ok := snap.VRF(id); ok {
+		return v.Name
+	}
+	return "vrf" + strconv.Itoa(int(id))
+}
+
+// fec is the FEC of tunnel id, "" if unknown.
+func (v *lfibView) fec(id uint32) string {
+	if fec, ok := v.fecs[id]; ok {
+		return fec.String()
+	}
+	return ""
+}
+
+// tunnelPath converts a path of tunnel id.
+func (v *lfibView) tunnelPath(id uint32, p lfib.Path) *Path {
+	var lsps []control.LSP
+	if fec, ok := v.fecs[id]; ok {
+		lsps = v.byFEC[fec]
+	}
+	return v.path(p, lsps, func(x control.LSP) []lfib.Label { return x.Push })
+}
+
+// path converts p; its address (via) is that of the LSP among lsps with p's interface
+// and outgoing labels (want).
+func (v *lfibView) path(p lfib.Path, lsps []control.LSP, want func(control.LSP) []lfib.Label) *Path {
+	out := &Path{
+		Interface: portName(v.ports, p.Port),
+		Port:      uint32(p.Port),
+		Vlan:      uint32(p.VLAN),
+		Mac:       p.Dst.String(),
+	}
+	for _, l := range p.Out() {
+		out.Labels = append(out.Labels, uint32(l))
+	}
+	for _, l := range lsps {
+		if l.Interface == out.Interface && slices.Equal(want(l), p.Out()) {
+			out.Via = addrString(l.Via)
+			break
+		}
+	}
+	return out
 }
 
 // tunnelFECs finds the FEC of each tunnel: the Controller keeps the mapping to itself.
