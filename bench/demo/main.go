@@ -159,6 +159,14 @@ func run(o options, w io.Writer) error {
 	if err := show.Run(); err != nil {
 		fmt.Fprintln(w, "  (mplsctl:", err, ")")
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "How PE1 handles customer A's packet to site 2 (mplsctl trace):")
+	trace := exec.Command(*mplsctl, "--socket", "/run/mplsdp/pe1.sock", "trace", "interface", "a1",
+		"src", vpnlab.CE1Addr.String(), "dst", vpnlab.CE2Addr.String(), "proto", "icmp")
+	trace.Stdout, trace.Stderr = w, w
+	if err := trace.Run(); err != nil {
+		fmt.Fprintln(w, "  (mplsctl:", err, ")")
+	}
 	// Hitless restart: PE1's daemon dies without cleaning up; the pinned program keeps
 	// forwarding; a new daemon adopts program, maps and links.
 	fmt.Fprintln(w)
