@@ -50,7 +50,10 @@ func TestVectors(t *testing.T) {
 			w.End()
 			after := r.Stats()
 
-			want := expectVerdict(t, &f.Fixture, v)
+			want, err := f.Fixture.Verdict(v)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got != want {
 				t.Errorf("verdict: got %v, want %v", got, want)
 			}
@@ -63,51 +66,10 @@ func TestVectors(t *testing.T) {
 					t.Errorf("output frame differs\n-want\n%s\n+got\n%s", dump(out), dump(g))
 				}
 			}
-			checkCounted(t, before, after, port, want, len(in), p.Len)
+			if err := vectors.CountedOnce(before, after, port, want, len(in), p.Len); err != nil {
+				t.Error(err)
+			}
 		})
-	}
-}
-
-func expectVerdict(t *testing.T, f *vectors.Fixture, v vectors.Vector) dataplane.Verdict {
-	t.Helper()
-	a, err := dataplane.ParseAction(v.Verdict)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := dataplane.Verdict{Action: a}
-	switch a {
-	case dataplane.ActionDrop:
-		if want.Reason, err = dataplane.ParseReason(v.Reason); err != nil {
-			t.Fatal(err)
-		}
-	case dataplane.ActionForward:
-		if want.Port, err = f.PortID(v.OutPort); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return want
-}
-
-func checkCounted(t *testing.T, before, after *dataplane.Stats, in uint16, v dataplane.Verdict, inLen, outLen int) {
-	t.Helper()
-	b, a := &before.Ports[in], &after.Ports[in]
-	if a.RxPackets-b.RxPackets != 1 || a.RxBytes-b.RxBytes != uint64(inLen) {
-		t.Errorf("rx counters moved by %d packets, %d bytes", a.RxPackets-b.RxPackets, a.RxBytes-b.RxBytes)
-	}
-	switch v.Action {
-	case dataplane.ActionDrop:
-		if d := a.Drops[v.Reason] - b.Drops[v.Reason]; d != 1 {
-			t.Errorf("drops[%v] moved by %d", v.Reason, d)
-		}
-	case dataplane.ActionKernel:
-		if d := a.Kernel - b.Kernel; d != 1 {
-			t.Errorf("kernel counter moved by %d", d)
-		}
-	case dataplane.ActionForward:
-		o, ob := &after.Ports[v.Port], &before.Ports[v.Port]
-		if o.TxPackets-ob.TxPackets != 1 || o.TxBytes-ob.TxBytes != uint64(outLen) {
-			t.Errorf("tx counters moved by %d packets, %d bytes", o.TxPackets-ob.TxPackets, o.TxBytes-ob.TxBytes)
-		}
 	}
 }
 

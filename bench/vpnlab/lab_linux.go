@@ -28,6 +28,7 @@ import (
 
 	"github.com/mplsdp/mplsdp/bench/topo"
 	"github.com/mplsdp/mplsdp/dataplane"
+	"github.com/mplsdp/mplsdp/dataplane/xdp"
 	"github.com/mplsdp/mplsdp/lfib"
 	"github.com/mplsdp/mplsdp/vrf"
 )
@@ -361,4 +362,32 @@ func labelled(src, dst net.HardwareAddr, label uint32) ([]byte, error) {
 		&layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: layers.EthernetTypeMPLSUnicast},
 		&layers.MPLS{Label: label, TTL: 64, StackBottom: true}, ip, udp, gopacket.Payload(binary.BigEndian.AppendUint32(nil, 0xdeadbeef)))
 	return buf.Bytes(), err
+}
+
+// StartXDP runs router r on the XDP engine inside node n: loads the program (unpinned),
+// syncs the maps and attaches to every port with an ifindex, all in n's namespace
+// (devmap entries and attachments are per namespace). Close the engine when done.
+func StartXDP(n *topo.Node, r *dataplane.Router) (*xdp.Engine, error) {
+	e, err := xdp.Load(xdp.Options{})
+	if err != nil {
+		return nil, err
+	}
+	err = n.Do(func() error {
+		if err := e.Sync(r); err != nil {
+			return err
+		}
+		for _, p := range r.Config().Ports {
+			if p.Ifindex != 0 {
+				if err := e.Attach(int(p.Ifindex)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("%s: %w", n.Name, err)
+	}
+	return e, nil
 }

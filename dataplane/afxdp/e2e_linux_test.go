@@ -16,28 +16,17 @@ import (
 	"github.com/mplsdp/mplsdp/dataplane/xdp"
 )
 
-func startXDP(t *testing.T, n *topo.Node, r *dataplane.Router) {
-	e, err := xdp.Load(xdp.Options{})
-	if err != nil {
+// startXDP runs r on the XDP engine in n for the test, or skips it where XDP cannot load.
+func startXDP(t *testing.T, n *topo.Node, r *dataplane.Router) *xdp.Engine {
+	e, err := vpnlab.StartXDP(n, r)
+	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, os.ErrPermission) {
 		t.Skipf("skipped: cannot load the XDP program here: %v", err)
 	}
-	t.Cleanup(func() { e.Close() })
-	err = n.Do(func() error {
-		if err := e.Sync(r); err != nil {
-			return err
-		}
-		for _, p := range r.Config().Ports {
-			if p.Ifindex != 0 {
-				if err := e.Attach(int(p.Ifindex)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
 	if err != nil {
-		t.Fatalf("%s: %v", n.Name, err)
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { e.Close() })
+	return e
 }
 
 // TestEndToEnd runs the reference VPN network (bench/vpnlab) with PE1 on the AF_XDP

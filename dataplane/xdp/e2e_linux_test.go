@@ -3,7 +3,11 @@
 package xdp_test
 
 import (
+	"errors"
+	"os"
 	"testing"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/mplsdp/mplsdp/bench/topo"
 	"github.com/mplsdp/mplsdp/bench/vpnlab"
@@ -11,30 +15,16 @@ import (
 	"github.com/mplsdp/mplsdp/dataplane/xdp"
 )
 
-// start loads the program for one router, syncs its tables and attaches it to its
-// ports, inside the router's namespace (devmap entries and attachment are per namespace).
+// start runs r on the XDP engine in n for the test, or skips it where XDP cannot load.
 func start(t *testing.T, n *topo.Node, r *dataplane.Router) *xdp.Engine {
-	e, err := xdp.Load(xdp.Options{})
-	if err != nil {
+	e, err := vpnlab.StartXDP(n, r)
+	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, os.ErrPermission) {
 		t.Skipf("skipped: cannot load the XDP program here: %v", err)
 	}
-	t.Cleanup(func() { e.Close() })
-	err = n.Do(func() error {
-		if err := e.Sync(r); err != nil {
-			return err
-		}
-		for _, p := range r.Config().Ports {
-			if p.Ifindex != 0 {
-				if err := e.Attach(int(p.Ifindex)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
 	if err != nil {
-		t.Fatalf("%s: %v", n.Name, err)
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { e.Close() })
 	return e
 }
 

@@ -83,31 +83,10 @@ func runXDP(tb testing.TB, e *xdp.Engine, port uint16, in []byte) (dataplane.Ver
 	default:
 		tb.Fatalf("XDP returned %d", ret)
 	}
-	checkCounted(tb, before, after, port, v, len(in), len(opts.DataOut))
+	if err := vectors.CountedOnce(before, after, port, v, len(in), len(opts.DataOut)); err != nil {
+		tb.Error(err)
+	}
 	return v, opts.DataOut
-}
-
-func checkCounted(tb testing.TB, before, after *dataplane.Stats, in uint16, v dataplane.Verdict, inLen, outLen int) {
-	tb.Helper()
-	b, a := &before.Ports[in], &after.Ports[in]
-	if a.RxPackets-b.RxPackets != 1 || a.RxBytes-b.RxBytes != uint64(inLen) {
-		tb.Errorf("rx counters moved by %d packets, %d bytes", a.RxPackets-b.RxPackets, a.RxBytes-b.RxBytes)
-	}
-	switch v.Action {
-	case dataplane.ActionDrop:
-		if d := a.Drops[v.Reason] - b.Drops[v.Reason]; d != 1 {
-			tb.Errorf("drops[%v] moved by %d", v.Reason, d)
-		}
-	case dataplane.ActionKernel:
-		if d := a.Kernel - b.Kernel; d != 1 {
-			tb.Errorf("kernel counter moved by %d", d)
-		}
-	case dataplane.ActionForward:
-		o, ob := &after.Ports[v.Port], &before.Ports[v.Port]
-		if o.TxPackets-ob.TxPackets != 1 || o.TxBytes-ob.TxBytes != uint64(outLen) {
-			tb.Errorf("tx counters moved by %d packets, %d bytes", o.TxPackets-ob.TxPackets, o.TxBytes-ob.TxBytes)
-		}
-	}
 }
 
 // TestDifferential runs every packet vector through the XDP program (BPF_PROG_TEST_RUN)
@@ -146,15 +125,9 @@ func TestDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := dataplane.Verdict{}
-			if want.Action, err = dataplane.ParseAction(v.Verdict); err != nil {
+			want, err := f.Fixture.Verdict(v)
+			if err != nil {
 				t.Fatal(err)
-			}
-			if want.Action == dataplane.ActionDrop {
-				want.Reason, _ = dataplane.ParseReason(v.Reason)
-			}
-			if want.Action == dataplane.ActionForward {
-				want.Port, _ = f.Fixture.PortID(v.OutPort)
 			}
 			wantOut, _ := hex.DecodeString(v.Out)
 

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package scenario
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Options configure Run; zero fields take Defaults' values.
+type Options struct {
+	// Filter selects the cases (see Select); empty is every case.
+	Filter string
+	// Sizes are the frame sizes, FCS included (RFC 2544: 64, 128, 512, 1518).
+	Sizes []int
+	// Reps is how many times each measurement is repeated.
+	Reps int
+	// Warmup, Window and Drain time one measurement: the generator sends for Warmup
+	// before the rate is taken over Window, then stops; the sink is read for the loss
+	// Drain later.
+	Warmup, Window, Drain time.Duration
+	// Flows is the number of distinct 5-tuples sent (at most 4096, the generator's
+	// frames).
+	Flows int
+	// Threaded runs the DUT's veth receive (NAPI) in a kernel thread for the XDP cases
+	// and their baselines, so that the scheduler can put the router on the core the
+	// generator does not use (see the package documentation).
+	Threaded bool
+	// Log, when set, gets one line per step (setup, each measurement).
+	Log func(format string, args ...any)
+}
+
+// Defaults are the full run's options.
+func Defaults() Options {
+	return Options{
+		Sizes: slices.Clone(FrameSizes), Reps: 5,
+		Warmup: 200 * time.Millisecond, Window: time.Second, Drain: 50 * time.Millisecond,
+		Flows: 1024, Threaded: true,
+	}
+}
+
+// Quick are the options of a quick run: every case with its baselines, sizes 64 and 512,
+// one repetition of short windows.
+func Quick() Options {
+	o := Defaults()
+	o.Sizes = []int{64, 512}
+	o.Reps = 1
+	o.Warmup, o.Window, o.Drain = 100*time.Millisecond, 300*time.Millisecond, 30*time.Millisecond
+	return o
+}
+
+func (o *Options) fill() {
+	d := Defaults()
+	if len(o.Sizes) == 0 {
+		o.Sizes = d.Sizes
+	}
+	if o.Reps <= 0 {
+		o.Reps = d.Reps
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = d.Warmup
+	}
+	if o.Window <= 0 {
+		o.Window = d.Window
+	}
+	if o.Drain <= 0 {
+		o.Drain = d.Drain
+	}
+	if o.Flows <= 0 {
+		o.Flows = d.Flows
+	}
+	if o.Log == nil {
+		o.Log = func(string, ...any) {}
+	}
+}
+
+// check validates o after fill.
+func (o *Options) check() error {
+	for _, s := range o.Sizes {
+		if s < 64 || s > 1518 {
+			return fmt.Errorf("scenario: frame size %d: want 64 to 1518", s)
+		}
+	}
+	if o.Flows > 4096 {
+		return fmt.Errorf("scenario: %d flows: at most 4096", o.Flows)
+	}
+	if o.Window > 30*time.Second || o.Warmup > 10*time.Second {
+		return fmt.Errorf("scenario: window %v, warm-up %v: at most 30 s and 10 s", o.Window, o.Warmup)
+	}
+	return nil
+}
+
+// Sample is one measurement.
+type Sample struct {
+	Rep      int     `json:"rep"`
+	Mpps     float64 `json:"mpps"`         // right frames at the sink per second over the window, millions
+	SentMpps float64 `json:"offered_mpps"` // frames the generator sent per second over the window, millions
+	LossPct  float64 `json:"loss_pct"`     // of the frames sent in the whole burst, those not received right
+	Sent     uint64  `json:"sent"`         // the whole burst (warm-up, window, drain)
+	Received uint64  `json:"received"`     // right frames at the sink, the whole burst
+	Wrong    uint64  `json:"wrong"`        // frames at the sink that are not the expected ones
+	// Drops are the DUT's own counts of frames it dropped, by reason, over the burst.
+	Drops map[string]uint64 `json:"drops,omitempty"`
+}
+
+// Spread is a median and the range around it.
+type Spread struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+func spreadOf(v []float64) Spread {
+	if len(v) == 0 {
+		return Spread{}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Spread{Median: m, Min: s[0], Max: s[len(s)-1]}
+}
+
+// Row is one line of the report: a case, or a baseline, at one frame size.
+type Row struct {
+	Scenario  string `json:"scenario"` // a scenario's name, or a baseline's
+	Engine    string `json:"engine"`
+	Baseline  bool   `json:"baseline"`
+	FrameSize int    `json:"frame_size"` // bytes, FCS included
+	Flows     int    `json:"flows"`
+	Routes    int    `json:"routes,omitempty"`
+	// ThreadedNAPI: the dut's receive ran in a NAPI thread (XDP cases and their
+	// baselines), not in the generator's softirq.
+	ThreadedNAPI bool `json:"threaded_napi"`
+	// Mpps is the received rate, millions of frames per second: the median and range
+	// over the repetitions.
+	Mpps Spread `json:"mpps"`
+	// Gbps is the median rate in Ethernet bits (frame size, FCS included), Gbit/s.
+	Gbps        float64 `json:"gbps"`
+	OfferedMpps float64 `json:"offered_mpps"` // median
+	LossPct     Spread  `json:"loss_pct"`
+	// Ratios to the baselines, by name (x-kernel, x-xdp-ceiling, x-bare-afxdp): each
+	// taken per repetition against the baseline measured back to back with it, then
+	// the median and range of those.
+	Ratios  map[string]Spread `json:"ratios,omitempty"`
+	Samples []Sample          `json:"samples"`
+	Error   string            `json:"error,omitempty"`
+}
+
+// Machine describes the host the figures come from.
+type Machine struct {
+	CPU       string `json:"cpu"`
+	Cores     int    `json:"cores"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go"`
+}
+
+// Method records how the figures were taken.
+type Method struct {
+	Sizes    []int  `json:"frame_sizes"`
+	Reps     int    `json:"reps"`
+	Warmup   string `json:"warmup"`
+	Window   string `json:"window"`
+	Drain    string `json:"drain"`
+	Flows    int    `json:"flows"`
+	Threaded bool   `json:"threaded_napi"`
+	Notes    string `json:"notes"`
+}
+
+// Report is a run's result.
+type Report struct {
+	Machine Machine   `json:"machine"`
+	Method  Method    `json:"method"`
+	Started time.Time `json:"started"`
+	Elapsed string    `json:"elapsed"`
+	Rows    []Row     `json:"rows"`
+	// Setup are durations of the slow steps (building 1M routes, syncing them), by name.
+	Setup map[string]string `json:"setup,omitempty"`
+}
+
+// methodNotes is what every report says about how it measured.
+const methodNotes = "Maximum received rate under overload (RFC 2544 throughput method without the zero-loss search; RFC 5695 for MPLS): " +
+	"an AF_XDP generator sends at full speed on gen ─veth─ dut ─veth─ sink, the sink (XDP) counts the frames that come out as expected. " +
+	"Frame sizes count the FCS, which a veth does not carry (frames are 4 bytes shorter on the veth). " +
+	"Each scenario runs back to back with its baselines in every repetition (order alternating); ratios are per repetition, then the median."
+
+// rowsOf builds the scenario row for one case and size from paired samples, and
+// records the baselines' samples.
+func ratioSpread(scen []Sample, base []Sample) (Spread, bool) {
+	var r []float64
+	for i := range min(len(scen), len(base)) {
+		if base[i].Mpps > 0 {
+			r = append(r, scen[i].Mpps/base[i].Mpps)
+		}
+	}
+	if len(r) == 0 {
+		return Spread{}, false
+	}
+	return spreadOf(r), true
+}
+
+// finish fills a row's summary fields from its samples.
+func (r *Row) finish() {
+	var mpps, sent, loss []float64
+	for _, s := range r.Samples {
+		mpps = append(mpps, s.Mpps)
+		sent = append(sent, s.SentMpps)
+		loss = append(loss, s.LossPct)
+	}
+	r.Mpps = spreadOf(mpps)
+	r.OfferedMpps = spreadOf(sent).Median
+	r.LossPct = spreadOf(loss)
+	r.Gbps = r.Mpps.Median * float64(r.FrameSize) * 8 / 1e3
+}
+
+// ratioNames are the ratio columns, in order.
+var ratioNames = []string{BaselineKernel.Ratio(), BaselineXDPRedirect.Ratio(), BaselineBareAFXDP.Ratio()}
+
+// WriteTable prints the report for a terminal.
+func (rep *Report) WriteTable(w io.Writer) error {
+	m := rep.Machine
+	fmt.Fprintf(w, "mplsbench: %s, %d cores, Linux %s, %s; %d rep(s) of %s windows, %d flows; %s\n\n",
+		m.CPU, m.Cores, m.Kernel, m.GoVersion, rep.Method.Reps, rep.Method.Window, rep.Method.Flows, rep.Elapsed)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"scenario", "engine", "napi", "size", "Mpps", "min..max", "Gbit/s", "offered", "loss %"}
+	head = append(head, ratioNames...)
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, r := range rep.Rows {
+		name := r.Scenario
+		if r.Baseline {
+			name = "[" + name + "]"
+		}
+		napi := "softirq"
+		if r.ThreadedNAPI {
+			napi = "thread"
+		}
+		cols := []string{name, r.Engine, napi, fmt.Sprint(r.FrameSize)}
+		if r.Error != "" && len(r.Samples) == 0 {
+			cols = append(cols, "error")
+			for range 4 + len(ratioNames) {
+				cols = append(cols, "")
+			}
+		} else {
+			cols = append(cols,
+				fmt.Sprintf("%.3f", r.Mpps.Median),
+				fmt.Sprintf("%.3f..%.3f", r.Mpps.Min, r.Mpps.Max),
+				fmt.Sprintf("%.2f", r.Gbps),
+				fmt.Sprintf("%.3f", r.OfferedMpps),
+				fmt.Sprintf("%.1f", r.LossPct.Median))
+			for _, n := range ratioNames {
+				s, ok := r.Ratios[n]
+				switch {
+				case !ok:
+					cols = append(cols, "")
+				case rep.Method.Reps > 1:
+					cols = append(cols, fmt.Sprintf("%.2f (%.2f..%.2f)", s.Median, s.Min, s.Max))
+				default:
+					cols = append(cols, fmt.Sprintf("%.2f", s.Median))
+				}
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rep.Rows {
+		if r.Error != "" {
+			fmt.Fprintf(w, "error: %s/%s size %d: %s\n", r.Scenario, r.Engine, r.FrameSize, r.Error)
+		}
+	}
+	fmt.Fprintln(w, "\nMpps: frames received as expected at the sink, median over the repetitions; offered: sent by the generator;")
+	fmt.Fprintln(w, "loss: sent but not received as expected; [baselines] pooled over every pairing; x-*: paired ratios to the baselines;")
+	fmt.Fprintln(w, "napi: the dut's receive in a NAPI thread (a core of its own) or in the generator's softirq (its core).")
+	return nil
+}
