@@ -31,8 +31,9 @@ test: deps ## vet, then run every test (race detector on), then every benchmark 
 	$(GO) test -race -count=1 $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime=1x -benchmem $(PKGS)
 
-bench: deps ## run the benchmarks (BENCHTIME=1s by default) and print ns/op and allocs
+bench: deps ## the Go benchmarks (BENCHTIME=1s by default), then a quick mplsbench run (as root)
 	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -benchmem $(PKGS)
+	@if [ "$$(id -u)" = 0 ]; then $(GO) run ./cmd/mplsbench --quick; else echo "mplsbench skipped: it needs root"; fi
 
 fuzz: deps ## run every fuzz target for FUZZTIME (default 2m) each
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
