@@ -37,6 +37,16 @@
 // repetitions); a ratio is taken within a repetition, then the median over the
 // repetitions, so that a noisy machine moves both sides of a ratio alike.
 //
+// Beside that figure, with Options.ZeroLossIters, is the zero-loss throughput: RFC
+// 2544's binary search on the offered rate, the generator paced by a token bucket
+// (traffic Generator.StartAt), once per case and size, the case alone. It starts at the
+// maximum received rate and passes a step that loses at most ZeroLossPct of the frames.
+// On a shared 2-core VM it is unstable (a veth's small queue and idle-CPU wake-up
+// delays lose frames at low rates), so the paired ratio stays the headline.
+//
+// Run's Report prints as a table (WriteTable), as JSON, or as a Markdown page with PNG
+// plots (WriteMarkdown).
+//
 // On a small machine the generator, the router and the sink share the CPUs. With
 // Options.Threaded the veths' receive work runs in NAPI kernel threads, so the
 // scheduler can give the router a core while the generator keeps the other; without it

@@ -222,6 +222,12 @@ type dut struct {
 // measure sends frames through the dut that up brings up, and counts at the sink the
 // frames right says are the expected ones.
 func (n *testNet) measure(ctx context.Context, frames [][]byte, right func(traffic.ClassCounts) uint64, up func() (*dut, error)) (s Sample, err error) {
+	return n.measureAt(ctx, frames, right, up, 0, n.opts.Warmup, n.opts.Window)
+}
+
+// measureAt is measure with the generator paced at pps frames per second (0: full
+// speed) and the given warm-up and window.
+func (n *testNet) measureAt(ctx context.Context, frames [][]byte, right func(traffic.ClassCounts) uint64, up func() (*dut, error), pps float64, warmup, window time.Duration) (s Sample, err error) {
 	if err := n.g.SetFrames(frames); err != nil {
 		return s, err
 	}
@@ -239,19 +245,19 @@ func (n *testNet) measure(ctx context.Context, frames [][]byte, right func(traff
 		return s, err
 	}
 	s0 := n.g.Sent()
-	n.g.Start()
+	n.g.StartAt(pps)
 	stopped := false
 	defer func() {
 		if !stopped {
 			n.g.Stop()
 		}
 	}()
-	if err := sleep(ctx, n.opts.Warmup); err != nil {
+	if err := sleep(ctx, warmup); err != nil {
 		return s, err
 	}
 	c1, err1 := n.s.Counts()
 	s1, t1 := n.g.Sent(), time.Now()
-	if err := sleep(ctx, n.opts.Window); err != nil {
+	if err := sleep(ctx, window); err != nil {
 		return s, err
 	}
 	c2, err2 := n.s.Counts()

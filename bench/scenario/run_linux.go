@@ -62,6 +62,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	opts.Log("network %s{gen,dut,sink} up in %v", n.tp.Prefix(), time.Since(start).Round(time.Millisecond))
 	rep.Method.Threaded = opts.Threaded && n.threaded
+	if opts.ZeroLossIters > 0 {
+		rep.Method.ZeroLoss = fmt.Sprintf(zeroLossNotes, traffic.PaceBurst, opts.ZeroLossIters, opts.ZeroLossWindow, opts.ZeroLossWarmup, ZeroLossPct)
+	}
 	if len(n.notes) > 0 {
 		rep.Method.Notes += " " + strings.Join(n.notes, " ")
 	}
@@ -233,9 +236,67 @@ func (r *runner) runCase(ctx context.Context, c Case) error {
 			}
 		}
 		row.finish()
+		if r.opts.ZeroLossIters > 0 && len(row.Samples) > 0 {
+			zl, err := r.zeroLoss(ctx, c, size, frames, scenRight, scen, row)
+			if err != nil {
+				return err
+			}
+			row.ZeroLoss = zl
+		}
 		r.rep.Rows = append(r.rep.Rows, row)
 	}
 	return nil
+}
+
+// ZeroLossPct is the most loss, in percent of the frames sent, a step of the zero-loss
+// search passes with: RFC 2544's zero, with room for a frame or two in flight when the
+// sink is read.
+const ZeroLossPct = 0.001
+
+// zeroLoss searches the highest offered rate case c forwards at size without loss:
+// a binary search between 0 and the full-speed offered rate, starting at the maximum
+// received rate. Only a cancelled ctx is an error; a failed step counts as a loss.
+func (r *runner) zeroLoss(ctx context.Context, c Case, size int, frames [][]byte, right func(traffic.ClassCounts) uint64, up upper, row Row) (*ZeroLoss, error) {
+	zl := &ZeroLoss{}
+	lo, hi := 0.0, max(row.OfferedMpps, row.Mpps.Median)
+	rate := row.Mpps.Median
+	// The forwarder stays up over the steps (an AF_XDP engine takes a second to start).
+	d, err := up()
+	if err != nil {
+		r.opts.Log("%-22s %4dB zero-loss: %v", c, size, err)
+		return nil, nil
+	}
+	defer func() {
+		if err := d.down(); err != nil {
+			r.opts.Log("%-22s %4dB zero-loss: %v", c, size, err)
+		}
+	}()
+	kept := func() (*dut, error) { return &dut{down: func() error { return nil }}, nil }
+	for step := range r.opts.ZeroLossIters {
+		s, err := r.n.measureAt(ctx, frames, right, kept, rate*1e6, r.opts.ZeroLossWarmup, r.opts.ZeroLossWindow)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		try := ZeroLossTry{TargetMpps: rate, OfferedMpps: s.SentMpps, Mpps: s.Mpps, LossPct: s.LossPct}
+		if err != nil {
+			try.LossPct = 100
+		}
+		zl.Tries = append(zl.Tries, try)
+		pass := err == nil && s.LossPct <= ZeroLossPct
+		r.opts.Log("%-22s %4dB zero-loss step %d: at %7.3f Mpps offered %.3f, received %.3f, loss %.4f%%%s",
+			c, size, step+1, rate, s.SentMpps, s.Mpps, s.LossPct, errSuffix(err))
+		if pass {
+			zl.Mpps = max(zl.Mpps, s.Mpps)
+			lo = rate
+		} else {
+			hi = rate
+		}
+		if hi-lo < hi/100 {
+			break // as close as the rates can be told apart
+		}
+		rate = (lo + hi) / 2
+	}
+	return zl, nil
 }
 
 func errSuffix(err error) string {

@@ -9,9 +9,11 @@
 //
 // Usage:
 //
-//	mplsbench [--quick] [--json] [--scenarios LIST] [--sizes 64,128,512,1518] [--reps N] [--duration D]
+//	mplsbench [--quick] [--json] [--report DIR] [--zero-loss N] [--scenarios LIST] [--sizes 64,128,512,1518] [--reps N] [--duration D]
 //
-// It needs root and a kernel with XDP and AF_XDP.
+// With --report DIR it also writes DIR/report.md, with PNG plots beside it. Beside each
+// maximum received rate it reports the zero-loss throughput (--zero-loss steps of a
+// binary search on a paced rate). It needs root and a kernel with XDP and AF_XDP.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	window := fs.Duration("duration", 0, "measurement window of each measurement (default 1s; quick 300ms)")
 	flows := fs.Int("flows", 0, "distinct 5-tuples sent, at most 4096 (default 1024)")
 	threaded := fs.Bool("threaded", true, "run the veths' receive in NAPI kernel threads, so the router gets its own core")
+	report := fs.String("report", "", "also write a Markdown report with PNG plots into this directory (report.md)")
+	zeroLoss := fs.Int("zero-loss", -1, "iterations of the zero-loss throughput search per case and size, 0 for none (default 6; quick 3)")
 	verbose := fs.Bool("v", false, "log every measurement on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mplsbench [flags]\n\nScenarios:\n")
@@ -83,6 +88,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			opts.Sizes = append(opts.Sizes, n)
 		}
 	}
+	if *zeroLoss >= 0 {
+		opts.ZeroLossIters = *zeroLoss
+	}
 	if *reps < 0 || *flows < 0 || *window < 0 {
 		return errors.New("--reps, --flows and --duration must not be negative")
 	}
@@ -94,6 +102,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *flows > 0 {
 		opts.Flows = *flows
+	}
+	if *report != "" {
+		// Fail now, not after the measurements, when the report cannot be written.
+		if err := os.MkdirAll(*report, 0o755); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
 	}
 	// A cancelled run still removes its namespaces; a second signal kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -119,6 +133,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 			perr = rep.WriteTable(stdout)
 		}
 		err = errors.Join(err, perr)
+		if *report != "" {
+			cmd := strings.Join(append([]string{"mplsbench"}, args...), " ")
+			if rerr := rep.WriteMarkdown(*report, cmd); rerr != nil {
+				err = errors.Join(err, rerr)
+			} else {
+				fmt.Fprintf(stderr, "mplsbench: report in %s\n", filepath.Join(*report, "report.md"))
+			}
+		}
 	}
 	if err == nil {
 		for _, r := range rep.Rows {
