@@ -44,6 +44,18 @@
 // On a shared 2-core VM it is unstable (a veth's small queue and idle-CPU wake-up
 // delays lose frames at low rates), so the paired ratio stays the headline.
 //
+// With Options.Latency, each case and size (and each baseline, once per size and NAPI
+// mode) is also timed: the generator paced at Options.LatencyFraction (10%) of the
+// row's maximum received rate, it writes the CLOCK_MONOTONIC time into the last 8 bytes
+// of each frame right before its burst goes to the socket (test frames carry no padding,
+// so those bytes stay last after a push or a pop), and the sink swaps in a variant of its
+// program that subtracts it from bpf_ktime_get_ns on arrival (traffic
+// ClassSink.StartTiming). A row's Latency is the mean and max over the frames received
+// in the window, generator to sink: both veths and the generator's transmit included.
+// The rate is low so that the figure is the path's delay, not a queue's; on a shared VM
+// it still depends on the rate (idle-CPU wake-ups), so rows timed at different rates
+// compare only roughly.
+//
 // Run's Report prints as a table (WriteTable), as JSON, or as a Markdown page with PNG
 // plots (WriteMarkdown).
 //

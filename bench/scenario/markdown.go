@@ -80,6 +80,14 @@ func (rep *Report) WriteMarkdown(dir, command string) error {
 		}
 		plots = append(plots, "loss.png")
 	}
+	if p, err := rep.latencyPlot(); err != nil {
+		return fmt.Errorf("scenario: plot latency.png: %w", err)
+	} else if p != nil {
+		if err := p.Save(plotW, plotH, filepath.Join(dir, "latency.png")); err != nil {
+			return fmt.Errorf("scenario: plot latency.png: %w", err)
+		}
+		plots = append(plots, "latency.png")
+	}
 	var b bytes.Buffer
 	rep.markdown(&b, command, plots)
 	return os.WriteFile(filepath.Join(dir, "report.md"), b.Bytes(), 0o644)
@@ -300,6 +308,81 @@ func (rep *Report) lossPlot() (*plot.Plot, error) {
 	return p, addLines(p, lines)
 }
 
+// latencyPlot: the one-way latency of every scenario and baseline at the smallest
+// frame size with latencies, one bar per engine (the mean; the max, which on a shared
+// VM is a scheduling hiccup an order of magnitude above, would flatten the bars, and is
+// in the table); a baseline is drawn in the group of each engine it is paired with, in that
+// engine's NAPI mode. Nil when no row has a latency.
+func (rep *Report) latencyPlot() (*plot.Plot, error) {
+	size := 0
+	for _, r := range rep.Rows {
+		if r.Latency != nil && r.Latency.Frames > 0 && (size == 0 || r.FrameSize < size) {
+			size = r.FrameSize
+		}
+	}
+	if size == 0 {
+		return nil, nil
+	}
+	cats := rep.scenarios()
+	for _, b := range Baselines {
+		cats = append(cats, "["+string(b)+"]")
+	}
+	var engines []Engine
+	threaded := map[Engine]bool{}
+	for _, r := range rep.Rows {
+		e := Engine(r.Engine)
+		if !r.Baseline && !slices.Contains(engines, e) {
+			engines = append(engines, e)
+			threaded[e] = r.ThreadedNAPI
+		}
+	}
+	lat := func(cat string, e Engine) *Latency {
+		for _, r := range rep.Rows {
+			if r.FrameSize != size || r.Latency == nil || r.Latency.Frames == 0 {
+				continue
+			}
+			if !r.Baseline && r.Scenario == cat && Engine(r.Engine) == e {
+				return r.Latency
+			}
+			if r.Baseline && "["+r.Scenario+"]" == cat && slices.Contains(e.Baselines(), Baseline(r.Scenario)) && r.ThreadedNAPI == threaded[e] {
+				return r.Latency
+			}
+		}
+		return nil
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("one-way latency at a low paced rate, %d-byte frames (mean)", size)
+	p.Y.Label.Text = "mean latency, µs"
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
+	w := vg.Points(14)
+	for i, e := range engines {
+		means := make(plotter.Values, len(cats))
+		for j, c := range cats {
+			if l := lat(c, e); l != nil {
+				means[j] = l.MeanUs
+			}
+		}
+		bars, err := plotter.NewBarChart(means, w)
+		if err != nil {
+			return nil, err
+		}
+		bars.Offset = w * vg.Length(float64(i)-float64(len(engines)-1)/2)
+		bars.Color = plotutil.Color(i)
+		bars.LineStyle.Width = 0
+		p.Add(bars)
+		p.Legend.Add(string(e), bars)
+	}
+	p.NominalX(cats...)
+	p.Y.Max *= 1.3 // room for the legend
+	p.X.Tick.Label.Rotation = 0.35
+	p.X.Tick.Label.XAlign = -0.9
+	p.X.Tick.Label.Font.Size = vg.Points(7)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	return p, nil
+}
+
 // markdown writes report.md's text.
 func (rep *Report) markdown(b *bytes.Buffer, command string, plots []string) {
 	m, me := rep.Machine, rep.Method
@@ -315,6 +398,9 @@ func (rep *Report) markdown(b *bytes.Buffer, command string, plots []string) {
 		joinInts(me.Sizes), me.Reps, me.Warmup, me.Window, me.Drain, me.Flows, me.Threaded)
 	if me.ZeroLoss != "" {
 		fmt.Fprintf(b, "\n\n%s", me.ZeroLoss)
+	}
+	if me.Latency != "" {
+		fmt.Fprintf(b, "\n\n%s", me.Latency)
 	}
 	fmt.Fprintf(b, "\n\n")
 	if len(rep.Setup) > 0 {
@@ -399,7 +485,7 @@ func (rep *Report) targetsMarkdown(b *bytes.Buffer) {
 
 // tableMarkdown writes every row as a Markdown table.
 func (rep *Report) tableMarkdown(b *bytes.Buffer) {
-	head := []string{"scenario", "engine", "napi", "size", "Mpps", "min..max", "Gbit/s", "offered", "loss %", "zero-loss Mpps"}
+	head := []string{"scenario", "engine", "napi", "size", "Mpps", "min..max", "Gbit/s", "offered", "loss %", "zero-loss Mpps", "lat µs mean/max", "timed"}
 	head = append(head, ratioNames...)
 	fmt.Fprintf(b, "| %s |\n|", strings.Join(head, " | "))
 	for i := range head {
@@ -435,7 +521,10 @@ func (rep *Report) tableMarkdown(b *bytes.Buffer) {
 				fmt.Sprintf("%.3f..%.3f", r.Mpps.Min, r.Mpps.Max),
 				fmt.Sprintf("%.2f", r.Gbps),
 				fmt.Sprintf("%.3f", r.OfferedMpps),
-				fmt.Sprintf("%.1f", r.LossPct.Median), zl)
+				fmt.Sprintf("%.1f", r.LossPct.Median), zl, r.Latency.short(), "")
+			if r.Latency != nil {
+				cols[len(cols)-1] = fmt.Sprint(r.Latency.Frames)
+			}
 			for _, n := range ratioNames {
 				s, ok := r.Ratios[n]
 				switch {
@@ -452,6 +541,7 @@ func (rep *Report) tableMarkdown(b *bytes.Buffer) {
 	}
 	fmt.Fprintf(b, "\nMpps: frames received as expected at the sink per second, median over the repetitions; offered: sent by the generator; "+
 		"loss: sent but not received as expected, under overload; zero-loss: the highest paced rate forwarded without loss (binary search); "+
+		"lat: one-way latency at a low paced rate (generator stamp to sink), mean/max in µs, over the frames timed; "+
 		"[baselines] pooled over every pairing; x-*: ratios to the baseline measured back to back, per repetition, then the median (min..max); "+
 		"napi: the dut's receive in a NAPI thread (a core of its own) or in the generator's softirq (its core).\n")
 }

@@ -39,6 +39,7 @@ func syntheticReport() *Report {
 					r.Ratios[b.Ratio()] = Spread{Median: x, Min: x * 0.9, Max: x * 1.1}
 				}
 				r.ZeroLoss = &ZeroLoss{Mpps: rate(base, size) / 2}
+				r.Latency = &Latency{TargetMpps: rate(base, size) / 10, Frames: 30000, MeanUs: 8 + float64(i) + 10*float64(len(e)-3), MaxUs: 60 + float64(size)/100}
 				r.finish()
 				rep.Rows = append(rep.Rows, r)
 			}
@@ -47,7 +48,8 @@ func syntheticReport() *Report {
 	for _, b := range Baselines {
 		for _, threaded := range []bool{true, false} {
 			for _, size := range FrameSizes {
-				r := Row{Scenario: string(b), Engine: b.Engine(), Baseline: true, FrameSize: size, ThreadedNAPI: threaded, Samples: samples(rate(1, size))}
+				r := Row{Scenario: string(b), Engine: b.Engine(), Baseline: true, FrameSize: size, ThreadedNAPI: threaded, Samples: samples(rate(1, size)),
+					Latency: &Latency{Frames: 20000, MeanUs: 6, MaxUs: 40}}
 				r.finish()
 				rep.Rows = append(rep.Rows, r)
 			}
@@ -73,7 +75,7 @@ func TestWriteMarkdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loss.png"}
+	want := []string{"loss.png", "latency.png"}
 	for _, s := range Scenarios {
 		want = append(want, "rate-"+s.Name+".png", "ratio-"+s.Name+".png")
 	}
@@ -97,7 +99,7 @@ func TestWriteMarkdown(t *testing.T) {
 			t.Errorf("%s: %v, %d bytes", f, b, st.Size())
 		}
 	}
-	for _, s := range []string{"Test CPU", "## Targets", "| p-swap | xdp | thread | 64 |", "synthetic failure", "pe-push-1k/xdp | 64 | x-kernel | >= 3.00 | 3.20"} {
+	for _, s := range []string{"Test CPU", "## Targets", "| p-swap | xdp | thread | 64 |", "synthetic failure", "pe-push-1k/xdp | 64 | x-kernel | >= 3.00 | 3.20", "| 8.0/60.6 | 30000 |"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("report.md lacks %q", s)
 		}

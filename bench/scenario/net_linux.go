@@ -48,6 +48,7 @@ type testNet struct {
 	devmap               *ebpf.Map
 	threaded             bool // NAPI threads can be switched on
 	napiThread           bool // in0's NAPI runs in a thread now
+	timing               bool // measureAt stamps the frames and times them at the sink
 	notes                []string
 }
 
@@ -231,6 +232,17 @@ func (n *testNet) measureAt(ctx context.Context, frames [][]byte, right func(tra
 	if err := n.g.SetFrames(frames); err != nil {
 		return s, err
 	}
+	if n.timing {
+		if err := n.g.SetTimestamps(true); err != nil {
+			return s, err
+		}
+		// Deferred first, so run last: after the generator has stopped.
+		defer func() {
+			if terr := n.g.SetTimestamps(false); terr != nil && err == nil {
+				err = terr
+			}
+		}()
+	}
 	d, err := up()
 	if err != nil {
 		return s, err
@@ -255,6 +267,17 @@ func (n *testNet) measureAt(ctx context.Context, frames [][]byte, right func(tra
 	if err := sleep(ctx, warmup); err != nil {
 		return s, err
 	}
+	if n.timing {
+		// Only the frames received in the window are timed.
+		if err := n.s.StartTiming(); err != nil {
+			return s, err
+		}
+		defer func() {
+			if terr := n.s.StopTiming(); terr != nil && err == nil {
+				err = terr
+			}
+		}()
+	}
 	c1, err1 := n.s.Counts()
 	s1, t1 := n.g.Sent(), time.Now()
 	if err := sleep(ctx, window); err != nil {
@@ -262,6 +285,16 @@ func (n *testNet) measureAt(ctx context.Context, frames [][]byte, right func(tra
 	}
 	c2, err2 := n.s.Counts()
 	s2, t2 := n.g.Sent(), time.Now()
+	if n.timing {
+		if err := n.s.StopTiming(); err != nil {
+			return s, err
+		}
+		l, err := n.s.Latency()
+		if err != nil {
+			return s, err
+		}
+		s.lat = &Latency{Frames: l.Frames, MeanUs: float64(l.Mean()) / 1e3, MaxUs: float64(l.Max) / 1e3}
+	}
 	n.g.Stop()
 	stopped = true
 	if err := sleep(ctx, n.opts.Drain); err != nil {
@@ -277,7 +310,12 @@ func (n *testNet) measureAt(ctx context.Context, frames [][]byte, right func(tra
 	s.Sent = n.g.Sent() - s0
 	burst := c3.Sub(c0)
 	s.Received = right(burst)
-	s.Wrong = burst.Frames - s.Received
+	// The sink's counters are per-CPU and read one after another while the last frames
+	// may still arrive, so the class count can run ahead of the total by a frame or two:
+	// that is not a wrong frame (and must not wrap around).
+	if burst.Frames > s.Received {
+		s.Wrong = burst.Frames - s.Received
+	}
 	if s.Sent > 0 {
 		s.LossPct = 100 * (float64(s.Sent) - float64(s.Received)) / float64(s.Sent)
 	}

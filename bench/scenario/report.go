@@ -37,6 +37,16 @@ type Options struct {
 	ZeroLossIters int
 	// ZeroLossWarmup and ZeroLossWindow time each step of the search.
 	ZeroLossWarmup, ZeroLossWindow time.Duration
+	// Latency measures the one-way latency of each case and size (and of each
+	// baseline, once per size and NAPI mode): the generator paced at LatencyFraction
+	// of the maximum received rate, each frame stamped, the sink timing it.
+	Latency bool
+	// LatencyFraction is the share of the maximum received rate the latency is
+	// measured at: low, so that the figure is the path's delay, not a queue's.
+	LatencyFraction float64
+	// LatencyWarmup and LatencyWindow time the latency measurement; only frames
+	// received in the window are timed.
+	LatencyWarmup, LatencyWindow time.Duration
 	// Log, when set, gets one line per step (setup, each measurement).
 	Log func(format string, args ...any)
 }
@@ -48,6 +58,7 @@ func Defaults() Options {
 		Warmup: 200 * time.Millisecond, Window: time.Second, Drain: 50 * time.Millisecond,
 		Flows: 1024, Threaded: true,
 		ZeroLossIters: 6, ZeroLossWarmup: 100 * time.Millisecond, ZeroLossWindow: 300 * time.Millisecond,
+		Latency: true, LatencyFraction: 0.1, LatencyWarmup: 50 * time.Millisecond, LatencyWindow: 300 * time.Millisecond,
 	}
 }
 
@@ -59,6 +70,7 @@ func Quick() Options {
 	o.Reps = 1
 	o.Warmup, o.Window, o.Drain = 100*time.Millisecond, 300*time.Millisecond, 30*time.Millisecond
 	o.ZeroLossIters, o.ZeroLossWarmup, o.ZeroLossWindow = 3, 50*time.Millisecond, 200*time.Millisecond
+	o.LatencyWindow = 200 * time.Millisecond
 	return o
 }
 
@@ -87,6 +99,15 @@ func (o *Options) fill() {
 	}
 	if o.ZeroLossWindow <= 0 {
 		o.ZeroLossWindow = d.ZeroLossWindow
+	}
+	if o.LatencyFraction <= 0 || o.LatencyFraction > 1 {
+		o.LatencyFraction = d.LatencyFraction
+	}
+	if o.LatencyWarmup <= 0 {
+		o.LatencyWarmup = d.LatencyWarmup
+	}
+	if o.LatencyWindow <= 0 {
+		o.LatencyWindow = d.LatencyWindow
 	}
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}
@@ -123,6 +144,8 @@ type Sample struct {
 	Wrong    uint64  `json:"wrong"`        // frames at the sink that are not the expected ones
 	// Drops are the DUT's own counts of frames it dropped, by reason, over the burst.
 	Drops map[string]uint64 `json:"drops,omitempty"`
+
+	lat *Latency // a timed measurement's latency
 }
 
 // Spread is a median and the range around it.
@@ -170,8 +193,10 @@ type Row struct {
 	// ZeroLoss is the zero-loss throughput (RFC 2544 binary search on a paced offered
 	// rate), when it was searched.
 	ZeroLoss *ZeroLoss `json:"zero_loss,omitempty"`
-	Samples  []Sample  `json:"samples"`
-	Error    string    `json:"error,omitempty"`
+	// Latency is the one-way latency at a low paced rate, when it was measured.
+	Latency *Latency `json:"latency,omitempty"`
+	Samples []Sample `json:"samples"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // ZeroLoss is the result of a zero-loss throughput search.
@@ -188,6 +213,18 @@ type ZeroLossTry struct {
 	TargetMpps  float64 `json:"target_mpps"`
 	OfferedMpps float64 `json:"offered_mpps"`
 	Mpps        float64 `json:"mpps"`
+	LossPct     float64 `json:"loss_pct"`
+}
+
+// Latency is a one-way latency measurement: the generator paced at a low rate, each
+// frame stamped with CLOCK_MONOTONIC right before its batch is handed to the kernel,
+// the sink (XDP) timing it on arrival with the same clock.
+type Latency struct {
+	TargetMpps  float64 `json:"target_mpps"`  // the paced rate asked for
+	OfferedMpps float64 `json:"offered_mpps"` // sent, over the window
+	Frames      uint64  `json:"frames"`       // frames timed at the sink, over the window
+	MeanUs      float64 `json:"mean_us"`      // mean one-way delay, µs
+	MaxUs       float64 `json:"max_us"`       // largest one-way delay, µs
 	LossPct     float64 `json:"loss_pct"`
 }
 
@@ -208,6 +245,8 @@ type Method struct {
 	Drain    string `json:"drain"`
 	Flows    int    `json:"flows"`
 	Threaded bool   `json:"threaded_napi"`
+	// Latency describes the latency measurement; empty when there was none.
+	Latency string `json:"latency,omitempty"`
 	// ZeroLoss describes the zero-loss search; empty when there was none.
 	ZeroLoss string `json:"zero_loss,omitempty"`
 	Notes    string `json:"notes"`
@@ -234,6 +273,12 @@ const methodNotes = "The headline is the maximum received rate under overload (R
 const zeroLossNotes = "Beside the headline, the zero-loss throughput: RFC 2544's binary search on the offered rate (the generator paced by a token bucket, bursts of %d frames), " +
 	"%d steps of %v windows (%v warm-up) per case and size, the case alone, unpaired; the first step offers the maximum received rate, a step passes with at most %g%% of the frames lost. " +
 	"On a shared 2-core VM this figure is unstable (a veth's small queue and idle-CPU wake-up delays lose frames at low rates), so the paired max-received ratio is the headline."
+
+// latencyNotes is what a report with latencies says about them.
+const latencyNotes = "Latency: one-way, per case and size (and per baseline, once per size and NAPI mode), the generator paced at %g%% of the maximum received rate " +
+	"(bursts of at most %d frames) for a %v window after %v of warm-up; each frame carries in its last 8 bytes the CLOCK_MONOTONIC time taken right before its burst is handed to the AF_XDP socket, " +
+	"and the sink (XDP) subtracts it from bpf_ktime_get_ns on arrival: mean and max over the frames received in the window. " +
+	"It includes the generator's kernel transmit path and both veths, not only the router."
 
 // rowsOf builds the scenario row for one case and size from paired samples, and
 // records the baselines' samples.
@@ -273,7 +318,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "mplsbench: %s, %d cores, Linux %s, %s; %d rep(s) of %s windows, %d flows; %s\n\n",
 		m.CPU, m.Cores, m.Kernel, m.GoVersion, rep.Method.Reps, rep.Method.Window, rep.Method.Flows, rep.Elapsed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"scenario", "engine", "napi", "size", "Mpps", "min..max", "Gbit/s", "offered", "loss %", "0-loss"}
+	head := []string{"scenario", "engine", "napi", "size", "Mpps", "min..max", "Gbit/s", "offered", "loss %", "0-loss", "lat µs mean/max"}
 	head = append(head, ratioNames...)
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rep.Rows {
@@ -288,7 +333,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		cols := []string{name, r.Engine, napi, fmt.Sprint(r.FrameSize)}
 		if r.Error != "" && len(r.Samples) == 0 {
 			cols = append(cols, "error")
-			for range 5 + len(ratioNames) {
+			for range 6 + len(ratioNames) {
 				cols = append(cols, "")
 			}
 		} else {
@@ -301,7 +346,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 				fmt.Sprintf("%.3f..%.3f", r.Mpps.Min, r.Mpps.Max),
 				fmt.Sprintf("%.2f", r.Gbps),
 				fmt.Sprintf("%.3f", r.OfferedMpps),
-				fmt.Sprintf("%.1f", r.LossPct.Median), zl)
+				fmt.Sprintf("%.1f", r.LossPct.Median), zl, r.Latency.short())
 			for _, n := range ratioNames {
 				s, ok := r.Ratios[n]
 				switch {
@@ -327,6 +372,16 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w, "\nMpps: frames received as expected at the sink, median over the repetitions; offered: sent by the generator;")
 	fmt.Fprintln(w, "loss: sent but not received as expected; [baselines] pooled over every pairing; x-*: paired ratios to the baselines;")
 	fmt.Fprintln(w, "0-loss: the highest paced rate received with no loss (binary search, the case alone), Mpps;")
+	fmt.Fprintln(w, "lat: one-way latency at a low paced rate (generator stamp to sink), mean/max in µs;")
 	fmt.Fprintln(w, "napi: the dut's receive in a NAPI thread (a core of its own) or in the generator's softirq (its core).")
 	return nil
+}
+
+// short is the latency as a table shows it: mean/max in µs; empty when none was
+// measured or no frame was timed.
+func (l *Latency) short() string {
+	if l == nil || l.Frames == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f/%.1f", l.MeanUs, l.MaxUs)
 }

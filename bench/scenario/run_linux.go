@@ -62,13 +62,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	opts.Log("network %s{gen,dut,sink} up in %v", n.tp.Prefix(), time.Since(start).Round(time.Millisecond))
 	rep.Method.Threaded = opts.Threaded && n.threaded
+	if opts.Latency {
+		rep.Method.Latency = fmt.Sprintf(latencyNotes, 100*opts.LatencyFraction, traffic.PaceBurst, opts.LatencyWindow, opts.LatencyWarmup)
+	}
 	if opts.ZeroLossIters > 0 {
 		rep.Method.ZeroLoss = fmt.Sprintf(zeroLossNotes, traffic.PaceBurst, opts.ZeroLossIters, opts.ZeroLossWindow, opts.ZeroLossWarmup, ZeroLossPct)
 	}
 	if len(n.notes) > 0 {
 		rep.Method.Notes += " " + strings.Join(n.notes, " ")
 	}
-	r := &runner{n: n, opts: opts, rep: rep, tables: map[int]*Tables{}, base: map[baseKey][]Sample{}}
+	r := &runner{n: n, opts: opts, rep: rep, tables: map[int]*Tables{}, base: map[baseKey][]Sample{}, baseLat: map[baseKey]*Latency{}}
 	err = r.run(ctx, cases)
 	r.baselineRows()
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
@@ -90,6 +93,8 @@ type runner struct {
 	rep    *Report
 	tables map[int]*Tables
 	base   map[baseKey][]Sample // every baseline measurement, pooled for the baseline rows
+	// baseLat is each baseline's latency, measured the first time it is paired.
+	baseLat map[baseKey]*Latency
 }
 
 // tablesFor builds (once) the tables with routes routes.
@@ -236,12 +241,23 @@ func (r *runner) runCase(ctx context.Context, c Case) error {
 			}
 		}
 		row.finish()
-		if r.opts.ZeroLossIters > 0 && len(row.Samples) > 0 {
-			zl, err := r.zeroLoss(ctx, c, size, frames, scenRight, scen, row)
-			if err != nil {
-				return err
+		if err := r.paced(ctx, c, size, frames, scenRight, scen, &row); err != nil {
+			return err
+		}
+		if r.opts.Latency && len(row.Samples) > 0 {
+			for _, b := range bases {
+				k := baseKey{b, size, threaded}
+				if _, done := r.baseLat[k]; done || len(paired[b]) == 0 {
+					continue
+				}
+				var mpps []float64
+				for _, s := range paired[b] {
+					mpps = append(mpps, s.Mpps)
+				}
+				if r.baseLat[k], err = r.latency(ctx, string(b), size, baseFrames, baseRight, ups[b], spreadOf(mpps).Median); err != nil {
+					return err
+				}
 			}
-			row.ZeroLoss = zl
 		}
 		r.rep.Rows = append(r.rep.Rows, row)
 	}
@@ -253,25 +269,45 @@ func (r *runner) runCase(ctx context.Context, c Case) error {
 // sink is read.
 const ZeroLossPct = 0.001
 
-// zeroLoss searches the highest offered rate case c forwards at size without loss:
-// a binary search between 0 and the full-speed offered rate, starting at the maximum
-// received rate. Only a cancelled ctx is an error; a failed step counts as a loss.
-func (r *runner) zeroLoss(ctx context.Context, c Case, size int, frames [][]byte, right func(traffic.ClassCounts) uint64, up upper, row Row) (*ZeroLoss, error) {
-	zl := &ZeroLoss{}
-	lo, hi := 0.0, max(row.OfferedMpps, row.Mpps.Median)
-	rate := row.Mpps.Median
-	// The forwarder stays up over the steps (an AF_XDP engine takes a second to start).
+// paced runs the paced measurements of case c at size, the zero-loss search and the
+// latency, into row, with the forwarder up once for both (an AF_XDP engine takes a
+// second to start). Only a cancelled ctx is an error.
+func (r *runner) paced(ctx context.Context, c Case, size int, frames [][]byte, right func(traffic.ClassCounts) uint64, up upper, row *Row) (err error) {
+	if len(row.Samples) == 0 || (r.opts.ZeroLossIters == 0 && !r.opts.Latency) {
+		return nil
+	}
 	d, err := up()
 	if err != nil {
-		r.opts.Log("%-22s %4dB zero-loss: %v", c, size, err)
-		return nil, nil
+		r.opts.Log("%-22s %4dB zero-loss and latency: %v", c, size, err)
+		return nil
 	}
 	defer func() {
 		if err := d.down(); err != nil {
-			r.opts.Log("%-22s %4dB zero-loss: %v", c, size, err)
+			r.opts.Log("%-22s %4dB zero-loss and latency: %v", c, size, err)
 		}
 	}()
 	kept := func() (*dut, error) { return &dut{down: func() error { return nil }}, nil }
+	if r.opts.ZeroLossIters > 0 {
+		if row.ZeroLoss, err = r.zeroLoss(ctx, c, size, frames, right, kept, *row); err != nil {
+			return err
+		}
+	}
+	if r.opts.Latency {
+		if row.Latency, err = r.latency(ctx, c.String(), size, frames, right, kept, row.Mpps.Median); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zeroLoss searches the highest offered rate case c forwards at size without loss:
+// a binary search between 0 and the full-speed offered rate, starting at the maximum
+// received rate, with the forwarder kept up by the caller (kept brings nothing up).
+// Only a cancelled ctx is an error; a failed step counts as a loss.
+func (r *runner) zeroLoss(ctx context.Context, c Case, size int, frames [][]byte, right func(traffic.ClassCounts) uint64, kept upper, row Row) (*ZeroLoss, error) {
+	zl := &ZeroLoss{}
+	lo, hi := 0.0, max(row.OfferedMpps, row.Mpps.Median)
+	rate := row.Mpps.Median
 	for step := range r.opts.ZeroLossIters {
 		s, err := r.n.measureAt(ctx, frames, right, kept, rate*1e6, r.opts.ZeroLossWarmup, r.opts.ZeroLossWindow)
 		if cerr := ctx.Err(); cerr != nil {
@@ -299,6 +335,31 @@ func (r *runner) zeroLoss(ctx context.Context, c Case, size int, frames [][]byte
 	return zl, nil
 }
 
+// latency measures the one-way latency of what up brings up, the generator paced at
+// LatencyFraction of mpps (a maximum received rate). Only a cancelled ctx is an error;
+// a failed measurement is logged and gives no latency.
+func (r *runner) latency(ctx context.Context, what string, size int, frames [][]byte, right func(traffic.ClassCounts) uint64, up upper, mpps float64) (*Latency, error) {
+	rate := r.opts.LatencyFraction * mpps
+	if rate <= 0 {
+		return nil, nil
+	}
+	r.n.timing = true
+	s, err := r.n.measureAt(ctx, frames, right, up, rate*1e6, r.opts.LatencyWarmup, r.opts.LatencyWindow)
+	r.n.timing = false
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil || s.lat == nil {
+		r.opts.Log("%-22s %4dB latency at %.3f Mpps: %v", what, size, rate, err)
+		return nil, nil
+	}
+	l := s.lat
+	l.TargetMpps, l.OfferedMpps, l.LossPct = rate, s.SentMpps, s.LossPct
+	r.opts.Log("%-22s %4dB latency at %7.3f Mpps (offered %.3f, loss %.3f%%): mean %.1f µs, max %.1f µs over %d frames",
+		what, size, rate, s.SentMpps, s.LossPct, l.MeanUs, l.MaxUs, l.Frames)
+	return l, nil
+}
+
 func errSuffix(err error) string {
 	if err == nil {
 		return ""
@@ -315,7 +376,8 @@ func (r *runner) baselineRows() {
 				if len(ss) == 0 {
 					continue
 				}
-				row := Row{Scenario: string(b), Engine: b.Engine(), Baseline: true, FrameSize: size, Flows: r.opts.Flows, ThreadedNAPI: threaded, Samples: ss}
+				row := Row{Scenario: string(b), Engine: b.Engine(), Baseline: true, FrameSize: size, Flows: r.opts.Flows, ThreadedNAPI: threaded, Samples: ss,
+					Latency: r.baseLat[baseKey{b, size, threaded}]}
 				row.finish()
 				r.rep.Rows = append(r.rep.Rows, row)
 			}

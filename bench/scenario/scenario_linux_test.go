@@ -20,6 +20,7 @@ func TestQuickSwap(t *testing.T) {
 	opts.Filter = "p-swap"
 	opts.Sizes = []int{64}
 	opts.Warmup, opts.Window, opts.Drain = 50*time.Millisecond, 150*time.Millisecond, 20*time.Millisecond
+	opts.LatencyWarmup, opts.LatencyWindow = 20*time.Millisecond, 100*time.Millisecond
 	opts.Flows = 64
 	opts.Log = t.Logf
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
@@ -44,6 +45,13 @@ func TestQuickSwap(t *testing.T) {
 			continue
 		}
 		cases++
+		// The one-way latency of every case: frames timed, a mean above zero and
+		// below the max.
+		if l := r.Latency; l == nil || l.Frames == 0 || l.MeanUs <= 0 || l.MaxUs < l.MeanUs {
+			t.Errorf("%s/%s: latency %+v, want frames timed and 0 < mean <= max", r.Scenario, r.Engine, l)
+		} else {
+			t.Logf("%s/%s %dB: latency mean %.1f µs, max %.1f µs over %d frames at %.3f Mpps", r.Scenario, r.Engine, r.FrameSize, l.MeanUs, l.MaxUs, l.Frames, l.TargetMpps)
+		}
 		for _, name := range want[r.Engine] {
 			if x, ok := r.Ratios[name]; !ok || x.Median <= 0 {
 				t.Errorf("%s/%s: ratio %s missing or zero (%v)", r.Scenario, r.Engine, name, r.Ratios)

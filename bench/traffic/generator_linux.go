@@ -38,6 +38,7 @@ type Generator struct {
 	frameLen uint32
 	batch    int
 	maxRun   time.Duration
+	stamp    bool // paced sends write a timestamp into each frame's last 8 bytes
 
 	// Owned by the sending goroutine between Start and Stop, by the caller otherwise.
 	free  []uint64 // chunk addresses not in the kernel's hands

@@ -3,8 +3,12 @@
 package traffic
 
 import (
+	"encoding/binary"
+	"errors"
 	"runtime"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mplsdp/mplsdp/dataplane/xsk"
 )
@@ -30,6 +34,32 @@ func (g *Generator) StartAt(pps float64) {
 	g.stop.Store(false)
 	g.done = make(chan struct{})
 	go g.runPaced(pps)
+}
+
+// SetTimestamps makes the paced sends (StartAt) write, right before each batch is
+// handed to the kernel, the CLOCK_MONOTONIC time in nanoseconds (host byte order)
+// into the last 8 bytes of every frame of the batch, for a timed ClassSink to read.
+// Those bytes must be the frame's payload end: frames with no padding after their IP
+// packet, so that any push or pop leaves them last. It is called between Stop and
+// Start; frames keep a timestamp until SetFrames rewrites them.
+func (g *Generator) SetTimestamps(on bool) error {
+	if g.running {
+		return errors.New("traffic: SetTimestamps while the generator runs")
+	}
+	if on && g.frameLen < 14+8 {
+		return errors.New("traffic: SetTimestamps: frames too short for a timestamp")
+	}
+	g.stamp = on
+	return nil
+}
+
+// monotonicNow is CLOCK_MONOTONIC in nanoseconds: bpf_ktime_get_ns's clock.
+func monotonicNow() uint64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0
+	}
+	return uint64(ts.Nano())
 }
 
 // paceSpin is the wait below which the paced loop spins rather than sleeps: a
@@ -70,6 +100,12 @@ func (g *Generator) runPaced(pps float64) {
 		top := len(g.free) - 1
 		for i := range k {
 			g.descs[i] = xsk.Desc{Addr: g.free[top-i], Len: g.frameLen}
+		}
+		if g.stamp {
+			ts := monotonicNow()
+			for _, d := range g.descs[:k] {
+				binary.NativeEndian.PutUint64(g.umem.Frame(d.Addr)[g.frameLen-8:g.frameLen], ts)
+			}
 		}
 		n := g.sock.Transmit(g.descs[:k])
 		g.free = g.free[:len(g.free)-n]

@@ -43,7 +43,12 @@ func TestStartAt(t *testing.T) {
 	el := time.Since(t0).Seconds()
 	got := float64(g.Sent()) / el
 	t.Logf("asked %.0f pps, sent %d in %.3f s: %.0f pps", pps, g.Sent(), el, got)
-	if got < 0.8*pps || got > 1.2*pps {
-		t.Errorf("sent %.0f pps, want about %.0f", got, float64(pps))
+	// Only what pacing promises on any machine: frames go out, and never faster than
+	// asked (plus one burst). A busy machine sends fewer, so there is no lower bound.
+	if g.Sent() == 0 {
+		t.Error("a paced generator sent nothing")
+	}
+	if limit := pps*el + 64; float64(g.Sent()) > limit {
+		t.Errorf("sent %d frames in %.3f s at %.0f pps: more than %.0f", g.Sent(), el, float64(pps), limit)
 	}
 }

@@ -3,6 +3,7 @@
 package traffic_test
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"os"
 	"testing"
@@ -129,5 +130,83 @@ func TestSinkProgram(t *testing.T) {
 	}
 	if c.Frames != uint64(len(frames)) || c.Labels[0] != 2 || c.Labels[1] != 1 || c.Labels[2] != 1 {
 		t.Errorf("counts %+v, want %d frames, labels 200: 2, 100: 1, 1048575: 1", c, len(frames))
+	}
+}
+
+// TestClassSinkLatency runs the class sink's timed program on frames that carry a
+// timestamp in their last 8 bytes (BPF_PROG_TEST_RUN): one 1 µs old is timed at about
+// 1 µs, one of zero, one in the future and one too short are not timed.
+func TestClassSinkLatency(t *testing.T) {
+	skipUnlessXSK(t)
+	tp := topo.New(t)
+	a, err := tp.AddNode("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSysctl("net.ipv6.conf.default.disable_ipv6", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tp.Link(a, "x0", a, "x1", topo.LinkOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := traffic.AttachClassSink(a, "x1", 100)
+	if err != nil {
+		t.Skipf("skipped: cannot attach an XDP program here: %v", err)
+	}
+	defer s.Close()
+	if err := s.StartTiming(); err != nil {
+		t.Fatal(err)
+	}
+	now := func() uint64 {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			t.Fatal(err)
+		}
+		return uint64(ts.Nano())
+	}
+	stamped := func(ts uint64, labels ...uint32) []byte {
+		f := frame(t, labels...)
+		binary.NativeEndian.PutUint64(f[len(f)-8:], ts)
+		return f
+	}
+	run := func(f []byte) {
+		t.Helper()
+		ret, err := s.TimedProgram().Run(&ebpf.RunOptions{Data: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ret != 1 {
+			t.Errorf("XDP returned %d, want XDP_DROP", ret)
+		}
+	}
+	run(stamped(now()-1000, 100))
+	run(stamped(0, 100))
+	run(stamped(now()+uint64(time.Hour), 100))
+	run(make([]byte, 20))
+	l, err := s.Latency()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("latency %+v, mean %v", l, l.Mean())
+	// The program runs a little after the timestamp was taken: 1 µs and then some.
+	if l.Frames != 1 || l.Mean() < time.Microsecond || l.Mean() > time.Millisecond || l.Max != l.Sum {
+		t.Errorf("latency %+v, want 1 frame timed at about 1 µs", l)
+	}
+	c, err := s.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Frames != 4 || c.Labels[0] != 3 {
+		t.Errorf("counts %+v, want 4 frames, 3 labelled 100", c)
+	}
+	if err := s.StopTiming(); err != nil {
+		t.Fatal(err)
+	}
+	run(stamped(now()-1000, 100)) // the timed program, run by hand: still times
+	if err := s.StartTiming(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.Latency(); err != nil || l.Frames != 0 {
+		t.Errorf("after StartTiming: %+v, %v; want cleared counters", l, err)
 	}
 }

@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	threaded := fs.Bool("threaded", true, "run the veths' receive in NAPI kernel threads, so the router gets its own core")
 	report := fs.String("report", "", "also write a Markdown report with PNG plots into this directory (report.md)")
 	zeroLoss := fs.Int("zero-loss", -1, "iterations of the zero-loss throughput search per case and size, 0 for none (default 6; quick 3)")
+	latency := fs.Bool("latency", true, "measure each case's one-way latency at 10% of its maximum received rate (frames stamped by the generator, timed by the sink)")
 	verbose := fs.Bool("v", false, "log every measurement on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mplsbench [flags]\n\nScenarios:\n")
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.Filter = *filter
 	opts.Threaded = *threaded
+	opts.Latency = *latency
 	if *sizes != "" {
 		opts.Sizes = nil
 		for s := range strings.SplitSeq(*sizes, ",") {
