@@ -74,9 +74,9 @@ func (w *Worker) Process(p *Packet) Verdict {
 	c.rxPackets++
 	c.rxBytes += uint64(p.Len)
 	var v Verdict
-	switch w.cfg.Ports[p.Port].Role {
+	switch role := w.cfg.Ports[p.Port].Role; role {
 	case RoleCE, RoleGlobal:
-		v = w.fromCustomer(p)
+		v = w.fromCustomer(p, role)
 	case RoleCore:
 		v = w.fromCore(p)
 	default:
@@ -96,7 +96,7 @@ func (w *Worker) Process(p *Packet) Verdict {
 }
 
 // fromCustomer handles CE and global ports (doc.go "CE and global ports").
-func (w *Worker) fromCustomer(p *Packet) Verdict {
+func (w *Worker) fromCustomer(p *Packet, role Role) Verdict {
 	frame := p.Frame()
 	l2, ok := header.ParseL2(frame)
 	if !ok {
@@ -118,7 +118,7 @@ func (w *Worker) fromCustomer(p *Packet) Verdict {
 	}
 
 	id := vrf.Global
-	if w.cfg.Ports[p.Port].Role == RoleCE {
+	if role == RoleCE {
 		if id, ok = w.vrfs.ByBinding(p.Port, l2.VLAN); !ok {
 			return drop(ReasonNoVRF)
 		}
